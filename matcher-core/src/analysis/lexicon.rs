@@ -1,0 +1,208 @@
+//! Domain data for the analyzer: user dictionary, stop words, synonyms.
+//!
+//! Each is a plain text file in `fixtures/dict/`, validated when loaded: a bad
+//! line is an error with its file and line number, never silently skipped.
+//! Entries are normalized like the text they will meet, so a file may be
+//! written with マシニングセンター or ＭＣ and still match.
+//!
+//! Synonyms are applied at query time only, so editing `synonyms.tsv` takes
+//! effect on restart without re-indexing.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use lindera::dictionary::UserDictionary;
+use lindera_dictionary::builder::DictionaryBuilder;
+use lindera_dictionary::dictionary::metadata::Metadata;
+
+use super::{normalize_key, Analyzer, TermKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LexiconError {
+    #[error("{}:{line}: {reason}", path.display())]
+    Line {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("lindera rejected the user dictionary {}: {message}", path.display())]
+    Lindera { path: PathBuf, message: String },
+}
+
+fn read(path: &Path) -> Result<String, LexiconError> {
+    std::fs::read_to_string(path).map_err(|source| LexiconError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Non-empty, non-comment lines with their 1-based line numbers.
+fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+}
+
+fn is_katakana_reading(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー' | 'ヽ' | 'ヾ'))
+}
+
+/// Validate `surface,part_of_speech,reading` lines and build a lindera user dictionary.
+pub fn load_user_dictionary(path: &Path, metadata: Metadata) -> Result<UserDictionary, LexiconError> {
+    let text = read(path)?;
+    let mut csv = String::with_capacity(text.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (line, l) in data_lines(&text) {
+        let err = |reason: String| LexiconError::Line {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let fields: Vec<&str> = l.split(',').map(str::trim).collect();
+        let [surface, pos, reading] = fields[..] else {
+            return Err(err(format!(
+                "expected 3 comma-separated fields (surface,part_of_speech,reading), found {}",
+                fields.len()
+            )));
+        };
+        let surface = normalize_key(surface);
+        if surface.is_empty() || surface.contains(' ') {
+            return Err(err("surface is empty or contains a space".into()));
+        }
+        if pos.is_empty() {
+            return Err(err("part_of_speech is empty".into()));
+        }
+        if !is_katakana_reading(reading) {
+            return Err(err(format!("reading {reading:?} must be katakana")));
+        }
+        if let Some(first) = seen.insert(surface.clone(), line) {
+            return Err(err(format!("{surface} is already defined on line {first}")));
+        }
+        csv.push_str(&format!("{surface},{pos},{reading}\n"));
+    }
+    DictionaryBuilder::new(metadata)
+        .build_user_dict_from_reader(csv.as_bytes())
+        .map_err(|e| LexiconError::Lindera {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+/// One word per line, normalized. A missing file is an error (the path is in the repo).
+pub fn load_word_list(path: &Path) -> Result<HashSet<String>, LexiconError> {
+    let text = read(path)?;
+    let mut words = HashSet::new();
+    for (line, l) in data_lines(&text) {
+        let w = normalize_key(l);
+        if w.contains(char::is_whitespace) {
+            return Err(LexiconError::Line {
+                path: path.to_path_buf(),
+                line,
+                reason: format!("{l:?}: one word per line"),
+            });
+        }
+        words.insert(w);
+    }
+    Ok(words)
+}
+
+/// Synonym groups keyed by the term the analyzer produces for each member.
+#[derive(Debug, Default, Clone)]
+pub struct Synonyms {
+    groups: Vec<Vec<String>>,
+    by_term: HashMap<String, usize>,
+}
+
+impl Synonyms {
+    /// The other members of `term`'s group (in index spelling), or nothing.
+    pub fn expand<'a>(&'a self, term: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.by_term
+            .get(term)
+            .map(|&g| self.groups[g].as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(String::as_str)
+            .filter(move |t| *t != term)
+    }
+
+    /// The canonical (first) member of `term`'s group.
+    pub fn canonical(&self, term: &str) -> Option<&str> {
+        self.by_term.get(term).map(|&g| self.groups[g][0].as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_term.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_term.is_empty()
+    }
+}
+
+/// The single term the index stores for a whole phrase: its compound if the
+/// analyzer joined it, else its one word, else its normalized form.
+pub fn index_term(analyzer: &Analyzer, phrase: &str) -> String {
+    let terms = analyzer.analyze(phrase);
+    let words: Vec<&super::Term> = terms
+        .iter()
+        .filter(|t| t.kind != TermKind::Compound)
+        .collect();
+    if let Some(c) = terms
+        .iter()
+        .filter(|t| t.kind == TermKind::Compound)
+        .max_by_key(|t| t.end - t.start)
+    {
+        return c.term.clone();
+    }
+    match words.first() {
+        Some(w) if words.iter().all(|x| x.start == w.start) => w.term.clone(),
+        _ => normalize_key(phrase).replace(' ', ""),
+    }
+}
+
+/// Load `canonical|variant|…` groups. A term in two groups is an error.
+pub fn load_synonyms(path: &Path, analyzer: &Analyzer) -> Result<Synonyms, LexiconError> {
+    let text = read(path)?;
+    let mut syn = Synonyms::default();
+    let mut line_of: HashMap<String, usize> = HashMap::new();
+    for (line, l) in data_lines(&text) {
+        let err = |reason: String| LexiconError::Line {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let mut group: Vec<String> = Vec::new();
+        for raw in l.split('|') {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return Err(err("empty term (two '|' in a row or a trailing '|')".into()));
+            }
+            let t = index_term(analyzer, raw);
+            if !group.contains(&t) {
+                group.push(t);
+            }
+        }
+        if group.len() < 2 {
+            return Err(err("a synonym group needs at least two different terms".into()));
+        }
+        let g = syn.groups.len();
+        for t in &group {
+            if let Some(first) = line_of.insert(t.clone(), line) {
+                return Err(err(format!(
+                    "{t} is already in the group on line {first}; merge the two lines"
+                )));
+            }
+            syn.by_term.insert(t.clone(), g);
+        }
+        syn.groups.push(group);
+    }
+    Ok(syn)
+}

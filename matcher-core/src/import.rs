@@ -1,0 +1,430 @@
+//! Import of companies and needs from JSON Lines or CSV.
+//!
+//! Per-row validation: a bad row is rejected with its line number, field and
+//! reason; good rows are kept; the report counts both. Nothing is lost
+//! silently. Encodings: UTF-8 (a BOM is accepted) and Shift_JIS/CP932 as
+//! municipal Excel exports are, detected when the file is not valid UTF-8 or
+//! declared by the caller.
+//!
+//! CSV column mapping (header row required; English field names or the
+//! Japanese headers in [`COMPANY_COLUMNS`]; lists separated by `|`; an
+//! equipment item is `name;maker;model;count;spec` with trailing parts
+//! optional):
+//!
+//! companies: id, name, name_kana, municipality_code, address, lat, lon,
+//! industry_codes, capabilities, products, equipment, certifications,
+//! employees, capital_jpy, founded_year, visibility, updated_at.
+//!
+//! needs: id, company_id, kind, title, text, industry_codes, equipment,
+//! certifications_required, municipality_codes, prefecture_codes,
+//! max_distance_km, status.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::model::{validate, Company, Need};
+use crate::taxonomy::Taxonomy;
+
+/// Input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    JsonLines,
+    Csv,
+}
+
+impl Format {
+    /// Guess from a file name, else from the first non-blank byte (`{` is JSON).
+    pub fn detect(name: Option<&str>, bytes: &[u8]) -> Format {
+        let lower = name.map(str::to_ascii_lowercase).unwrap_or_default();
+        if lower.ends_with(".csv") {
+            return Format::Csv;
+        }
+        if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") || lower.ends_with(".json") {
+            return Format::JsonLines;
+        }
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => Format::JsonLines,
+            _ => Format::Csv,
+        }
+    }
+}
+
+/// Declared text encoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// UTF-8 unless the whole input is not UTF-8 and decodes as Shift_JIS.
+    #[default]
+    Auto,
+    Utf8,
+    ShiftJis,
+}
+
+/// A rejected row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowError {
+    /// 1-based line number (for CSV, the line where the record starts).
+    pub line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Field path (`municipality_code`, `equipment[2].name`), or `row`/`header`.
+    pub field: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.field, self.reason)
+    }
+}
+
+/// A warning about an accepted row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowWarning {
+    pub line: usize,
+    pub id: String,
+    pub message: String,
+}
+
+/// The result of parsing one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct Parsed<T> {
+    #[serde(skip)]
+    pub records: Vec<T>,
+    pub rejected: Vec<RowError>,
+    pub warnings: Vec<RowWarning>,
+    pub encoding: &'static str,
+}
+
+/// A record type the importer knows.
+pub trait Importable: DeserializeOwned + Sized {
+    const COLUMNS: &'static [Column];
+    fn validate(&mut self, tax: &Taxonomy) -> Result<Vec<String>, validate::FieldError>;
+    fn id_str(&self) -> &str;
+}
+
+impl Importable for Company {
+    const COLUMNS: &'static [Column] = COMPANY_COLUMNS;
+    fn validate(&mut self, tax: &Taxonomy) -> Result<Vec<String>, validate::FieldError> {
+        validate::company(self, tax)
+    }
+    fn id_str(&self) -> &str {
+        self.id.as_str()
+    }
+}
+
+impl Importable for Need {
+    const COLUMNS: &'static [Column] = NEED_COLUMNS;
+    fn validate(&mut self, tax: &Taxonomy) -> Result<Vec<String>, validate::FieldError> {
+        validate::need(self, tax)
+    }
+    fn id_str(&self) -> &str {
+        self.id.as_str()
+    }
+}
+
+/// How a CSV column becomes JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Text,
+    Number,
+    List,
+    Equipment,
+    /// Part of an object field: `(object, key)`, e.g. location.lat.
+    Nested(&'static str, ColumnKindLeaf),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKindLeaf {
+    Number,
+    List,
+}
+
+/// A CSV column: field name, Japanese header alias, kind, required.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub ja: &'static str,
+    pub kind: ColumnKind,
+    pub required: bool,
+}
+
+const fn col(name: &'static str, ja: &'static str, kind: ColumnKind, required: bool) -> Column {
+    Column { name, ja, kind, required }
+}
+
+use ColumnKind::*;
+pub const COMPANY_COLUMNS: &[Column] = &[
+    col("id", "企業ID", Text, true),
+    col("name", "企業名", Text, true),
+    col("name_kana", "フリガナ", Text, false),
+    col("municipality_code", "市区町村コード", Text, true),
+    col("address", "所在地", Text, false),
+    col("lat", "緯度", Nested("location", ColumnKindLeaf::Number), false),
+    col("lon", "経度", Nested("location", ColumnKindLeaf::Number), false),
+    col("industry_codes", "業種コード", List, true),
+    col("capabilities", "技術・強み", Text, true),
+    col("products", "製品", Text, false),
+    col("equipment", "保有設備", Equipment, false),
+    col("certifications", "認証", List, false),
+    col("employees", "従業員数", Number, false),
+    col("capital_jpy", "資本金", Number, false),
+    col("founded_year", "創業年", Number, false),
+    col("visibility", "公開区分", Text, false),
+    col("updated_at", "更新日", Text, false),
+];
+
+pub const NEED_COLUMNS: &[Column] = &[
+    col("id", "ニーズID", Text, true),
+    col("company_id", "企業ID", Text, false),
+    col("kind", "種別", Text, true),
+    col("title", "件名", Text, true),
+    col("text", "内容", Text, true),
+    col("industry_codes", "業種コード", List, false),
+    col("equipment", "設備", List, false),
+    col("certifications_required", "必要認証", List, false),
+    col("municipality_codes", "市区町村コード", Nested("region", ColumnKindLeaf::List), false),
+    col("prefecture_codes", "都道府県コード", Nested("region", ColumnKindLeaf::List), false),
+    col("max_distance_km", "最大距離km", Nested("region", ColumnKindLeaf::Number), false),
+    col("status", "状態", Text, false),
+];
+
+/// Parse and validate records. Later rows with the same id replace earlier ones.
+pub fn parse<T: Importable>(
+    bytes: &[u8],
+    format: Format,
+    encoding: Encoding,
+    tax: &Taxonomy,
+) -> Parsed<T> {
+    let (text, enc, mut rejected) = decode(bytes, encoding);
+    let rows: Vec<(usize, Result<Value, RowError>)> = match format {
+        Format::JsonLines => json_rows(&text),
+        Format::Csv => csv_rows(&text, T::COLUMNS),
+    };
+    let mut out = Parsed { records: Vec::new(), rejected: Vec::new(), warnings: Vec::new(), encoding: enc };
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (line, row) in rows {
+        let value = match row {
+            Ok(v) => v,
+            Err(e) => {
+                out.rejected.push(e);
+                continue;
+            }
+        };
+        let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+        let reject = |field: String, reason: String| RowError { line, id: id.clone(), field, reason };
+        let mut record: T = match serde_path_to_error::deserialize(&value) {
+            Ok(r) => r,
+            Err(e) => {
+                let path = e.path().to_string();
+                let field = if path == "." { "row".to_owned() } else { path };
+                out.rejected.push(reject(field, e.into_inner().to_string()));
+                continue;
+            }
+        };
+        match record.validate(tax) {
+            Ok(warnings) => {
+                for message in warnings {
+                    out.warnings.push(RowWarning { line, id: record.id_str().to_owned(), message });
+                }
+                match index.get(record.id_str()) {
+                    Some(&i) => out.records[i] = record,
+                    None => {
+                        index.insert(record.id_str().to_owned(), out.records.len());
+                        out.records.push(record);
+                    }
+                }
+            }
+            Err(e) => out.rejected.push(reject(e.field, e.reason)),
+        }
+    }
+    rejected.append(&mut out.rejected);
+    rejected.sort_by_key(|e| e.line);
+    out.rejected = rejected;
+    out
+}
+
+/// Decode to text. Lines that are not valid UTF-8 are rejected (and blanked) individually.
+fn decode(bytes: &[u8], encoding: Encoding) -> (String, &'static str, Vec<RowError>) {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    fn sjis(b: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
+        encoding_rs::SHIFT_JIS.decode_without_bom_handling(b)
+    }
+    match encoding {
+        Encoding::ShiftJis => return (sjis(body).0.into_owned(), "shift_jis", Vec::new()),
+        Encoding::Auto if std::str::from_utf8(body).is_err() => {
+            let (text, had_errors) = sjis(body);
+            if !had_errors {
+                return (text.into_owned(), "shift_jis", Vec::new());
+            }
+        }
+        _ => {}
+    }
+    if let Ok(s) = std::str::from_utf8(body) {
+        return (s.to_owned(), "utf-8", Vec::new());
+    }
+    let mut text = String::with_capacity(body.len());
+    let mut errors = Vec::new();
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        match std::str::from_utf8(line) {
+            Ok(s) => text.push_str(s),
+            Err(e) => errors.push(RowError {
+                line: i + 1,
+                id: None,
+                field: "row".into(),
+                reason: format!(
+                    "invalid UTF-8 at byte {}; if the file is a Shift_JIS export, declare the encoding shift_jis",
+                    e.valid_up_to()
+                ),
+            }),
+        }
+    }
+    (text, "utf-8", errors)
+}
+
+fn json_rows(text: &str) -> Vec<(usize, Result<Value, RowError>)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            let line = i + 1;
+            let v = serde_json::from_str::<Value>(l).map_err(|e| RowError {
+                line,
+                id: None,
+                field: "row".into(),
+                reason: format!("malformed JSON: {e}"),
+            });
+            let v = v.and_then(|v| match v {
+                Value::Object(_) => Ok(v),
+                _ => Err(RowError { line, id: None, field: "row".into(), reason: "expected a JSON object".into() }),
+            });
+            (line, v)
+        })
+        .collect()
+}
+
+fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowError>)> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
+    let header_err = |reason: String| vec![(1, Err(RowError { line: 1, id: None, field: "header".into(), reason }))];
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return header_err(format!("cannot read the header row: {e}")),
+    };
+    let mut mapping: Vec<Option<&Column>> = Vec::new();
+    for h in headers.iter() {
+        let h = h.trim();
+        let c = columns.iter().find(|c| c.name == h || c.ja == h);
+        if c.is_none() {
+            let known: Vec<&str> = columns.iter().map(|c| c.name).collect();
+            return header_err(format!("unknown column {h:?}; known columns: {}", known.join(", ")));
+        }
+        mapping.push(c);
+    }
+    let missing: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.required && !mapping.iter().any(|m| m.is_some_and(|m| m.name == c.name)))
+        .map(|c| c.name)
+        .collect();
+    if !missing.is_empty() {
+        return header_err(format!("required column(s) missing: {}", missing.join(", ")));
+    }
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                rows.push((line, Err(RowError { line, id: None, field: "row".into(), reason: format!("malformed CSV: {e}") })));
+                continue;
+            }
+        };
+        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        if rec.len() != mapping.len() {
+            rows.push((
+                line,
+                Err(RowError {
+                    line,
+                    id: rec.get(0).map(str::to_owned),
+                    field: "row".into(),
+                    reason: format!("expected {} fields as in the header, found {}", mapping.len(), rec.len()),
+                }),
+            ));
+            continue;
+        }
+        let mut obj = Map::new();
+        for (cell, column) in rec.iter().zip(&mapping) {
+            let (Some(c), cell) = (column, cell.trim()) else { continue };
+            if cell.is_empty() {
+                continue;
+            }
+            match c.kind {
+                Text => {
+                    obj.insert(c.name.into(), Value::String(cell.into()));
+                }
+                Number => {
+                    obj.insert(c.name.into(), number(cell));
+                }
+                List => {
+                    obj.insert(c.name.into(), list(cell));
+                }
+                Equipment => {
+                    obj.insert(c.name.into(), equipment(cell));
+                }
+                Nested(parent, leaf) => {
+                    let entry = obj.entry(parent).or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(m) = entry {
+                        let v = match leaf {
+                            ColumnKindLeaf::Number => number(cell),
+                            ColumnKindLeaf::List => list(cell),
+                        };
+                        m.insert(c.name.into(), v);
+                    }
+                }
+            }
+        }
+        rows.push((line, Ok(Value::Object(obj))));
+    }
+    rows
+}
+
+/// A number cell becomes a JSON number; otherwise it stays a string so that
+/// the model's type error names the field.
+fn number(cell: &str) -> Value {
+    let clean: String = cell.chars().filter(|c| *c != ',').collect();
+    clean
+        .parse::<i64>()
+        .map(Value::from)
+        .or_else(|_| clean.parse::<f64>().map(Value::from))
+        .unwrap_or_else(|_| Value::String(cell.into()))
+}
+
+fn list(cell: &str) -> Value {
+    Value::Array(
+        cell.split('|')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::String(s.into()))
+            .collect(),
+    )
+}
+
+fn equipment(cell: &str) -> Value {
+    let items = cell.split('|').map(str::trim).filter(|s| !s.is_empty()).map(|item| {
+        let mut m = Map::new();
+        for (k, v) in ["name", "maker", "model", "count", "spec"].iter().zip(item.split(';')) {
+            let v = v.trim();
+            if v.is_empty() {
+                continue;
+            }
+            m.insert((*k).into(), if *k == "count" { number(v) } else { Value::String(v.into()) });
+        }
+        Value::Object(m)
+    });
+    Value::Array(items.collect())
+}

@@ -1,0 +1,309 @@
+//! Reference tables loaded from `fixtures/`: JSIC, clusters, municipalities,
+//! certifications. Facts are data files, never code; every file is validated
+//! line by line on load.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::analysis::normalize_key;
+use crate::model::{GeoPoint, JsicCode, JsicLevel, MunicipalityCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("{}:{line}: {reason}", path.display())]
+    Line {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Rows of a TSV file: (line number, fields), skipping comments and blanks.
+fn tsv_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, TableError> {
+    let text = std::fs::read_to_string(path).map_err(|source| TableError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| {
+            let fields = l.trim_end_matches('\r').split('\t').map(|f| f.trim().to_owned());
+            (i + 1, fields.collect())
+        })
+        .collect())
+}
+
+fn line_err(path: &Path, line: usize, reason: impl Into<String>) -> TableError {
+    TableError::Line {
+        path: path.to_path_buf(),
+        line,
+        reason: reason.into(),
+    }
+}
+
+/// One JSIC entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct JsicEntry {
+    pub code: JsicCode,
+    pub level: JsicLevel,
+    pub parent: Option<String>,
+    pub name: String,
+}
+
+/// A named set of JSIC codes (e.g. `soft_monozukuri`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    pub id: String,
+    pub name: String,
+    pub codes: Vec<JsicCode>,
+}
+
+/// A municipality or prefecture with its office location.
+#[derive(Debug, Clone, Serialize)]
+pub struct Municipality {
+    pub code: MunicipalityCode,
+    pub name: String,
+    pub kana: String,
+    pub kind: String,
+    pub office: GeoPoint,
+}
+
+/// What a JSIC code lookup found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsicCheck {
+    Known,
+    /// Well-formed group/class under a known division, not in our table.
+    UnlistedUnderKnownDivision,
+    Unknown(String),
+}
+
+/// All reference tables.
+#[derive(Debug, Default)]
+pub struct Taxonomy {
+    jsic: HashMap<String, JsicEntry>,
+    /// division (2 digits) → section letter
+    division_section: HashMap<String, String>,
+    clusters: HashMap<String, Cluster>,
+    municipalities: HashMap<u32, Municipality>,
+    /// normalized variant → canonical certification
+    certifications: HashMap<String, String>,
+}
+
+impl Taxonomy {
+    /// Load every table from the fixtures folder.
+    pub fn load(dir: &Path) -> Result<Self, TableError> {
+        let mut t = Taxonomy::default();
+        t.load_jsic(&dir.join("jsic.tsv"))?;
+        t.load_clusters(&dir.join("jsic_clusters.tsv"))?;
+        t.load_municipalities(&dir.join("municipalities.tsv"))?;
+        t.load_certifications(&dir.join("certifications.tsv"))?;
+        Ok(t)
+    }
+
+    fn load_jsic(&mut self, path: &Path) -> Result<(), TableError> {
+        for (line, f) in tsv_rows(path)? {
+            if f.len() != 4 {
+                return Err(line_err(path, line, format!("expected 4 columns (level, code, parent, name), found {}", f.len())));
+            }
+            let code: JsicCode = f[1].parse().map_err(|e: String| line_err(path, line, e))?;
+            let level = match f[0].as_str() {
+                "section" => JsicLevel::Section,
+                "division" => JsicLevel::Division,
+                "group" => JsicLevel::Group,
+                "class" => JsicLevel::Class,
+                other => return Err(line_err(path, line, format!("unknown level {other:?}"))),
+            };
+            if code.level() != level {
+                return Err(line_err(path, line, format!("code {code} is not a {}", f[0])));
+            }
+            if f[3].is_empty() {
+                return Err(line_err(path, line, "name is empty"));
+            }
+            let parent = (!f[2].is_empty()).then(|| f[2].clone());
+            match (level, &parent) {
+                (JsicLevel::Section, None) => {}
+                (JsicLevel::Section, Some(_)) => return Err(line_err(path, line, "a section has no parent")),
+                (_, None) => return Err(line_err(path, line, "parent is empty")),
+                (JsicLevel::Division, Some(p)) => {
+                    if !self.jsic.contains_key(p) {
+                        return Err(line_err(path, line, format!("parent section {p} is not defined above")));
+                    }
+                    self.division_section.insert(code.to_string(), p.clone());
+                }
+                (_, Some(p)) => {
+                    if !self.jsic.contains_key(p) || !code.as_str().starts_with(p.as_str()) {
+                        return Err(line_err(path, line, format!("parent {p} is not defined above or is not a prefix of {code}")));
+                    }
+                }
+            }
+            if self.jsic.contains_key(code.as_str()) {
+                return Err(line_err(path, line, format!("code {code} is defined twice")));
+            }
+            self.jsic.insert(code.to_string(), JsicEntry { code, level, parent, name: f[3].clone() });
+        }
+        Ok(())
+    }
+
+    fn load_clusters(&mut self, path: &Path) -> Result<(), TableError> {
+        for (line, f) in tsv_rows(path)? {
+            if f.len() != 3 {
+                return Err(line_err(path, line, "expected 3 columns (id, name, codes)"));
+            }
+            if f[0].is_empty() || !f[0].bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                return Err(line_err(path, line, format!("cluster id {:?} must be [a-z_]+", f[0])));
+            }
+            let mut codes = Vec::new();
+            for c in f[2].split('|') {
+                let code: JsicCode = c.parse().map_err(|e: String| line_err(path, line, e))?;
+                if let JsicCheck::Unknown(why) = self.check_jsic(&code) {
+                    return Err(line_err(path, line, why));
+                }
+                codes.push(code);
+            }
+            self.clusters.insert(f[0].clone(), Cluster { id: f[0].clone(), name: f[1].clone(), codes });
+        }
+        Ok(())
+    }
+
+    fn load_municipalities(&mut self, path: &Path) -> Result<(), TableError> {
+        for (line, f) in tsv_rows(path)? {
+            if f.len() != 6 {
+                return Err(line_err(path, line, "expected 6 columns (code, name, kana, kind, lat, lon)"));
+            }
+            let code: MunicipalityCode = f[0].parse().map_err(|e: String| line_err(path, line, e))?;
+            let lat: f64 = f[4].parse().map_err(|_| line_err(path, line, format!("lat {:?} is not a number", f[4])))?;
+            let lon: f64 = f[5].parse().map_err(|_| line_err(path, line, format!("lon {:?} is not a number", f[5])))?;
+            if !(20.0..=46.0).contains(&lat) || !(122.0..=154.0).contains(&lon) {
+                return Err(line_err(path, line, format!("({lat}, {lon}) is not in Japan")));
+            }
+            if self.municipalities.contains_key(&code.base()) {
+                return Err(line_err(path, line, format!("code {code} is defined twice")));
+            }
+            self.municipalities.insert(
+                code.base(),
+                Municipality { code, name: f[1].clone(), kana: f[2].clone(), kind: f[3].clone(), office: GeoPoint { lat, lon } },
+            );
+        }
+        Ok(())
+    }
+
+    fn load_certifications(&mut self, path: &Path) -> Result<(), TableError> {
+        for (line, f) in tsv_rows(path)? {
+            if f.len() != 2 || f[0].is_empty() {
+                return Err(line_err(path, line, "expected 2 columns (canonical, variants)"));
+            }
+            let canonical = f[0].clone();
+            for v in std::iter::once(f[0].as_str()).chain(f[1].split('|')) {
+                if v.is_empty() {
+                    continue;
+                }
+                let key = certification_key(v);
+                if let Some(prev) = self.certifications.get(&key) {
+                    if *prev != canonical {
+                        return Err(line_err(path, line, format!("variant {v:?} already means {prev}")));
+                    }
+                }
+                self.certifications.insert(key, canonical.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Does this code exist? Sections and divisions must; a group or class
+    /// under a known division is accepted even when our table omits it.
+    pub fn check_jsic(&self, code: &JsicCode) -> JsicCheck {
+        if self.jsic.contains_key(code.as_str()) {
+            return JsicCheck::Known;
+        }
+        match code.level() {
+            JsicLevel::Section => JsicCheck::Unknown(format!("JSIC section {code} does not exist (sections are A-T)")),
+            JsicLevel::Division => JsicCheck::Unknown(format!("JSIC division {code} does not exist")),
+            _ => match code.division() {
+                Some(d) if self.jsic.contains_key(d) => JsicCheck::UnlistedUnderKnownDivision,
+                Some(d) => JsicCheck::Unknown(format!("JSIC code {code}: division {d} does not exist")),
+                None => JsicCheck::Unknown(format!("JSIC code {code} does not exist")),
+            },
+        }
+    }
+
+    pub fn jsic(&self, code: &str) -> Option<&JsicEntry> {
+        self.jsic.get(code)
+    }
+
+    /// The section letter of a code (itself for a section).
+    pub fn section_of<'a>(&'a self, code: &'a JsicCode) -> Option<&'a str> {
+        match code.level() {
+            JsicLevel::Section => Some(code.as_str()),
+            _ => code.division().and_then(|d| self.division_section.get(d)).map(String::as_str),
+        }
+    }
+
+    pub fn jsic_entries(&self) -> impl Iterator<Item = &JsicEntry> {
+        self.jsic.values()
+    }
+
+    pub fn cluster(&self, id: &str) -> Option<&Cluster> {
+        self.clusters.get(id)
+    }
+
+    pub fn clusters(&self) -> impl Iterator<Item = &Cluster> {
+        self.clusters.values()
+    }
+
+    pub fn municipality(&self, code: MunicipalityCode) -> Option<&Municipality> {
+        self.municipalities.get(&code.base())
+    }
+
+    pub fn municipalities(&self) -> impl Iterator<Item = &Municipality> {
+        self.municipalities.values()
+    }
+
+    /// Office location of a municipality, else of its prefecture.
+    pub fn office(&self, code: MunicipalityCode) -> Option<GeoPoint> {
+        self.municipality(code)
+            .or_else(|| self.municipality(code.prefecture_code()))
+            .map(|m| m.office)
+    }
+
+    /// The canonical name of a written certification (ＩＳＯ９００１, ISO 9001:2015 → ISO9001).
+    /// Unknown names are returned in normalized form, upper-cased, so they still compare.
+    pub fn canonical_certification(&self, written: &str) -> String {
+        let key = certification_key(written);
+        self.certifications
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| key.to_uppercase())
+    }
+}
+
+/// Normalized comparison key: NFKC, lower case, no spaces/hyphens/slashes, no `:YYYY` edition.
+pub fn certification_key(s: &str) -> String {
+    let n = normalize_key(s);
+    let n = match n.rfind(':') {
+        Some(i) if n[i + 1..].len() == 4 && n[i + 1..].bytes().all(|b| b.is_ascii_digit()) => n[..i].to_owned(),
+        _ => n,
+    };
+    n.chars().filter(|c| !matches!(c, ' ' | '-' | '/' | '_' | '・')).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certification_keys_fold_forms() {
+        assert_eq!(certification_key("ISO 9001:2015"), "iso9001");
+        assert_eq!(certification_key("ＩＳＯ９００１"), "iso9001");
+        assert_eq!(certification_key("JIS Q 9100"), "jisq9100");
+        assert_eq!(certification_key("ISO/IEC 27001"), "isoiec27001");
+    }
+}
