@@ -1,6 +1,10 @@
-//! Where the bundled data lives.
+//! Where the bundled data lives, and loading it into an engine.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::import::{self, Encoding, Format, Parsed};
+use crate::model::{Company, Need};
+use crate::taxonomy::Taxonomy;
 
 /// The fixtures folder: `MATCHER_FIXTURES` if set, else the repository's `fixtures/`.
 pub fn fixtures_dir() -> PathBuf {
@@ -12,4 +16,72 @@ pub fn fixtures_dir() -> PathBuf {
 /// The analyzer's dictionary folder inside the fixtures.
 pub fn dict_dir() -> PathBuf {
     fixtures_dir().join("dict")
+}
+
+fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    name.starts_with(prefix) && name.ends_with(".jsonl")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Parse every `companies*.jsonl` of the fixtures folder.
+pub fn companies(dir: &Path, tax: &Taxonomy) -> std::io::Result<Parsed<Company>> {
+    let mut all: Option<Parsed<Company>> = None;
+    for f in files(dir, "companies") {
+        let bytes = std::fs::read(&f)?;
+        let mut p: Parsed<Company> = import::parse(&bytes, Format::JsonLines, Encoding::Utf8, tax);
+        match &mut all {
+            None => all = Some(p),
+            Some(a) => {
+                a.records.append(&mut p.records);
+                a.rejected.append(&mut p.rejected);
+                a.warnings.append(&mut p.warnings);
+            }
+        }
+    }
+    Ok(all.unwrap_or(Parsed {
+        records: Vec::new(),
+        rejected: Vec::new(),
+        warnings: Vec::new(),
+        encoding: "utf-8",
+    }))
+}
+
+/// Parse `needs.jsonl` of the fixtures folder.
+pub fn needs(dir: &Path, tax: &Taxonomy) -> std::io::Result<Parsed<Need>> {
+    let bytes = std::fs::read(dir.join("needs.jsonl"))?;
+    Ok(import::parse(
+        &bytes,
+        Format::JsonLines,
+        Encoding::Utf8,
+        tax,
+    ))
+}
+
+/// Graded judgments: need id → (company id → grade).
+pub fn qrels(
+    dir: &Path,
+) -> std::io::Result<std::collections::HashMap<String, std::collections::HashMap<String, u8>>> {
+    let text = std::fs::read_to_string(dir.join("qrels.tsv"))?;
+    let mut out: std::collections::HashMap<String, std::collections::HashMap<String, u8>> =
+        Default::default();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        if let [n, c, g] = f[..] {
+            if let Ok(g) = g.trim().parse::<u8>() {
+                out.entry(n.to_owned()).or_default().insert(c.to_owned(), g);
+            }
+        }
+    }
+    Ok(out)
 }

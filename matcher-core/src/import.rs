@@ -153,7 +153,12 @@ pub struct Column {
 }
 
 const fn col(name: &'static str, ja: &'static str, kind: ColumnKind, required: bool) -> Column {
-    Column { name, ja, kind, required }
+    Column {
+        name,
+        ja,
+        kind,
+        required,
+    }
 }
 
 use ColumnKind::*;
@@ -163,8 +168,18 @@ pub const COMPANY_COLUMNS: &[Column] = &[
     col("name_kana", "フリガナ", Text, false),
     col("municipality_code", "市区町村コード", Text, true),
     col("address", "所在地", Text, false),
-    col("lat", "緯度", Nested("location", ColumnKindLeaf::Number), false),
-    col("lon", "経度", Nested("location", ColumnKindLeaf::Number), false),
+    col(
+        "lat",
+        "緯度",
+        Nested("location", ColumnKindLeaf::Number),
+        false,
+    ),
+    col(
+        "lon",
+        "経度",
+        Nested("location", ColumnKindLeaf::Number),
+        false,
+    ),
     col("industry_codes", "業種コード", List, true),
     col("capabilities", "技術・強み", Text, true),
     col("products", "製品", Text, false),
@@ -186,9 +201,24 @@ pub const NEED_COLUMNS: &[Column] = &[
     col("industry_codes", "業種コード", List, false),
     col("equipment", "設備", List, false),
     col("certifications_required", "必要認証", List, false),
-    col("municipality_codes", "市区町村コード", Nested("region", ColumnKindLeaf::List), false),
-    col("prefecture_codes", "都道府県コード", Nested("region", ColumnKindLeaf::List), false),
-    col("max_distance_km", "最大距離km", Nested("region", ColumnKindLeaf::Number), false),
+    col(
+        "municipality_codes",
+        "市区町村コード",
+        Nested("region", ColumnKindLeaf::List),
+        false,
+    ),
+    col(
+        "prefecture_codes",
+        "都道府県コード",
+        Nested("region", ColumnKindLeaf::List),
+        false,
+    ),
+    col(
+        "max_distance_km",
+        "最大距離km",
+        Nested("region", ColumnKindLeaf::Number),
+        false,
+    ),
     col("status", "状態", Text, false),
 ];
 
@@ -204,7 +234,12 @@ pub fn parse<T: Importable>(
         Format::JsonLines => json_rows(&text),
         Format::Csv => csv_rows(&text, T::COLUMNS),
     };
-    let mut out = Parsed { records: Vec::new(), rejected: Vec::new(), warnings: Vec::new(), encoding: enc };
+    let mut out = Parsed {
+        records: Vec::new(),
+        rejected: Vec::new(),
+        warnings: Vec::new(),
+        encoding: enc,
+    };
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (line, row) in rows {
         let value = match row {
@@ -215,7 +250,12 @@ pub fn parse<T: Importable>(
             }
         };
         let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
-        let reject = |field: String, reason: String| RowError { line, id: id.clone(), field, reason };
+        let reject = |field: String, reason: String| RowError {
+            line,
+            id: id.clone(),
+            field,
+            reason,
+        };
         let mut record: T = match serde_path_to_error::deserialize(&value) {
             Ok(r) => r,
             Err(e) => {
@@ -228,7 +268,11 @@ pub fn parse<T: Importable>(
         match record.validate(tax) {
             Ok(warnings) => {
                 for message in warnings {
-                    out.warnings.push(RowWarning { line, id: record.id_str().to_owned(), message });
+                    out.warnings.push(RowWarning {
+                        line,
+                        id: record.id_str().to_owned(),
+                        message,
+                    });
                 }
                 match index.get(record.id_str()) {
                     Some(&i) => out.records[i] = record,
@@ -302,7 +346,12 @@ fn json_rows(text: &str) -> Vec<(usize, Result<Value, RowError>)> {
             });
             let v = v.and_then(|v| match v {
                 Value::Object(_) => Ok(v),
-                _ => Err(RowError { line, id: None, field: "row".into(), reason: "expected a JSON object".into() }),
+                _ => Err(RowError {
+                    line,
+                    id: None,
+                    field: "row".into(),
+                    reason: "expected a JSON object".into(),
+                }),
             });
             (line, v)
         })
@@ -310,8 +359,21 @@ fn json_rows(text: &str) -> Vec<(usize, Result<Value, RowError>)> {
 }
 
 fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowError>)> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
-    let header_err = |reason: String| vec![(1, Err(RowError { line: 1, id: None, field: "header".into(), reason }))];
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header_err = |reason: String| {
+        vec![(
+            1,
+            Err(RowError {
+                line: 1,
+                id: None,
+                field: "header".into(),
+                reason,
+            }),
+        )]
+    };
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => return header_err(format!("cannot read the header row: {e}")),
@@ -322,7 +384,10 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
         let c = columns.iter().find(|c| c.name == h || c.ja == h);
         if c.is_none() {
             let known: Vec<&str> = columns.iter().map(|c| c.name).collect();
-            return header_err(format!("unknown column {h:?}; known columns: {}", known.join(", ")));
+            return header_err(format!(
+                "unknown column {h:?}; known columns: {}",
+                known.join(", ")
+            ));
         }
         mapping.push(c);
     }
@@ -332,7 +397,10 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
         .map(|c| c.name)
         .collect();
     if !missing.is_empty() {
-        return header_err(format!("required column(s) missing: {}", missing.join(", ")));
+        return header_err(format!(
+            "required column(s) missing: {}",
+            missing.join(", ")
+        ));
     }
     let mut rows = Vec::new();
     for rec in reader.records() {
@@ -340,7 +408,15 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                rows.push((line, Err(RowError { line, id: None, field: "row".into(), reason: format!("malformed CSV: {e}") })));
+                rows.push((
+                    line,
+                    Err(RowError {
+                        line,
+                        id: None,
+                        field: "row".into(),
+                        reason: format!("malformed CSV: {e}"),
+                    }),
+                ));
                 continue;
             }
         };
@@ -352,14 +428,20 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
                     line,
                     id: rec.get(0).map(str::to_owned),
                     field: "row".into(),
-                    reason: format!("expected {} fields as in the header, found {}", mapping.len(), rec.len()),
+                    reason: format!(
+                        "expected {} fields as in the header, found {}",
+                        mapping.len(),
+                        rec.len()
+                    ),
                 }),
             ));
             continue;
         }
         let mut obj = Map::new();
         for (cell, column) in rec.iter().zip(&mapping) {
-            let (Some(c), cell) = (column, cell.trim()) else { continue };
+            let (Some(c), cell) = (column, cell.trim()) else {
+                continue;
+            };
             if cell.is_empty() {
                 continue;
             }
@@ -377,7 +459,9 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
                     obj.insert(c.name.into(), equipment(cell));
                 }
                 Nested(parent, leaf) => {
-                    let entry = obj.entry(parent).or_insert_with(|| Value::Object(Map::new()));
+                    let entry = obj
+                        .entry(parent)
+                        .or_insert_with(|| Value::Object(Map::new()));
                     if let Value::Object(m) = entry {
                         let v = match leaf {
                             ColumnKindLeaf::Number => number(cell),
@@ -415,16 +499,30 @@ fn list(cell: &str) -> Value {
 }
 
 fn equipment(cell: &str) -> Value {
-    let items = cell.split('|').map(str::trim).filter(|s| !s.is_empty()).map(|item| {
-        let mut m = Map::new();
-        for (k, v) in ["name", "maker", "model", "count", "spec"].iter().zip(item.split(';')) {
-            let v = v.trim();
-            if v.is_empty() {
-                continue;
+    let items = cell
+        .split('|')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            let mut m = Map::new();
+            for (k, v) in ["name", "maker", "model", "count", "spec"]
+                .iter()
+                .zip(item.split(';'))
+            {
+                let v = v.trim();
+                if v.is_empty() {
+                    continue;
+                }
+                m.insert(
+                    (*k).into(),
+                    if *k == "count" {
+                        number(v)
+                    } else {
+                        Value::String(v.into())
+                    },
+                );
             }
-            m.insert((*k).into(), if *k == "count" { number(v) } else { Value::String(v.into()) });
-        }
-        Value::Object(m)
-    });
+            Value::Object(m)
+        });
     Value::Array(items.collect())
 }

@@ -3,7 +3,13 @@
 //! See `ARCHITECTURE.md` at the repository root for the codemap.
 
 pub mod analysis;
+pub mod concepts;
 pub mod fixtures;
+pub mod generator;
 pub mod import;
+pub mod index;
 pub mod model;
+pub mod persist;
 pub mod taxonomy;
+
+pub use index::{Context, Engine, EngineError, Role, SearchRequest, SearchResponse};

@@ -36,7 +36,10 @@ fn tsv_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, TableError> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|(i, l)| {
-            let fields = l.trim_end_matches('\r').split('\t').map(|f| f.trim().to_owned());
+            let fields = l
+                .trim_end_matches('\r')
+                .split('\t')
+                .map(|f| f.trim().to_owned());
             (i + 1, fields.collect())
         })
         .collect())
@@ -112,7 +115,14 @@ impl Taxonomy {
     fn load_jsic(&mut self, path: &Path) -> Result<(), TableError> {
         for (line, f) in tsv_rows(path)? {
             if f.len() != 4 {
-                return Err(line_err(path, line, format!("expected 4 columns (level, code, parent, name), found {}", f.len())));
+                return Err(line_err(
+                    path,
+                    line,
+                    format!(
+                        "expected 4 columns (level, code, parent, name), found {}",
+                        f.len()
+                    ),
+                ));
             }
             let code: JsicCode = f[1].parse().map_err(|e: String| line_err(path, line, e))?;
             let level = match f[0].as_str() {
@@ -123,7 +133,11 @@ impl Taxonomy {
                 other => return Err(line_err(path, line, format!("unknown level {other:?}"))),
             };
             if code.level() != level {
-                return Err(line_err(path, line, format!("code {code} is not a {}", f[0])));
+                return Err(line_err(
+                    path,
+                    line,
+                    format!("code {code} is not a {}", f[0]),
+                ));
             }
             if f[3].is_empty() {
                 return Err(line_err(path, line, "name is empty"));
@@ -131,24 +145,46 @@ impl Taxonomy {
             let parent = (!f[2].is_empty()).then(|| f[2].clone());
             match (level, &parent) {
                 (JsicLevel::Section, None) => {}
-                (JsicLevel::Section, Some(_)) => return Err(line_err(path, line, "a section has no parent")),
+                (JsicLevel::Section, Some(_)) => {
+                    return Err(line_err(path, line, "a section has no parent"))
+                }
                 (_, None) => return Err(line_err(path, line, "parent is empty")),
                 (JsicLevel::Division, Some(p)) => {
                     if !self.jsic.contains_key(p) {
-                        return Err(line_err(path, line, format!("parent section {p} is not defined above")));
+                        return Err(line_err(
+                            path,
+                            line,
+                            format!("parent section {p} is not defined above"),
+                        ));
                     }
                     self.division_section.insert(code.to_string(), p.clone());
                 }
                 (_, Some(p)) => {
                     if !self.jsic.contains_key(p) || !code.as_str().starts_with(p.as_str()) {
-                        return Err(line_err(path, line, format!("parent {p} is not defined above or is not a prefix of {code}")));
+                        return Err(line_err(
+                            path,
+                            line,
+                            format!("parent {p} is not defined above or is not a prefix of {code}"),
+                        ));
                     }
                 }
             }
             if self.jsic.contains_key(code.as_str()) {
-                return Err(line_err(path, line, format!("code {code} is defined twice")));
+                return Err(line_err(
+                    path,
+                    line,
+                    format!("code {code} is defined twice"),
+                ));
             }
-            self.jsic.insert(code.to_string(), JsicEntry { code, level, parent, name: f[3].clone() });
+            self.jsic.insert(
+                code.to_string(),
+                JsicEntry {
+                    code,
+                    level,
+                    parent,
+                    name: f[3].clone(),
+                },
+            );
         }
         Ok(())
     }
@@ -159,7 +195,11 @@ impl Taxonomy {
                 return Err(line_err(path, line, "expected 3 columns (id, name, codes)"));
             }
             if f[0].is_empty() || !f[0].bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-                return Err(line_err(path, line, format!("cluster id {:?} must be [a-z_]+", f[0])));
+                return Err(line_err(
+                    path,
+                    line,
+                    format!("cluster id {:?} must be [a-z_]+", f[0]),
+                ));
             }
             let mut codes = Vec::new();
             for c in f[2].split('|') {
@@ -169,7 +209,14 @@ impl Taxonomy {
                 }
                 codes.push(code);
             }
-            self.clusters.insert(f[0].clone(), Cluster { id: f[0].clone(), name: f[1].clone(), codes });
+            self.clusters.insert(
+                f[0].clone(),
+                Cluster {
+                    id: f[0].clone(),
+                    name: f[1].clone(),
+                    codes,
+                },
+            );
         }
         Ok(())
     }
@@ -177,20 +224,43 @@ impl Taxonomy {
     fn load_municipalities(&mut self, path: &Path) -> Result<(), TableError> {
         for (line, f) in tsv_rows(path)? {
             if f.len() != 6 {
-                return Err(line_err(path, line, "expected 6 columns (code, name, kana, kind, lat, lon)"));
+                return Err(line_err(
+                    path,
+                    line,
+                    "expected 6 columns (code, name, kana, kind, lat, lon)",
+                ));
             }
-            let code: MunicipalityCode = f[0].parse().map_err(|e: String| line_err(path, line, e))?;
-            let lat: f64 = f[4].parse().map_err(|_| line_err(path, line, format!("lat {:?} is not a number", f[4])))?;
-            let lon: f64 = f[5].parse().map_err(|_| line_err(path, line, format!("lon {:?} is not a number", f[5])))?;
+            let code: MunicipalityCode =
+                f[0].parse().map_err(|e: String| line_err(path, line, e))?;
+            let lat: f64 = f[4]
+                .parse()
+                .map_err(|_| line_err(path, line, format!("lat {:?} is not a number", f[4])))?;
+            let lon: f64 = f[5]
+                .parse()
+                .map_err(|_| line_err(path, line, format!("lon {:?} is not a number", f[5])))?;
             if !(20.0..=46.0).contains(&lat) || !(122.0..=154.0).contains(&lon) {
-                return Err(line_err(path, line, format!("({lat}, {lon}) is not in Japan")));
+                return Err(line_err(
+                    path,
+                    line,
+                    format!("({lat}, {lon}) is not in Japan"),
+                ));
             }
             if self.municipalities.contains_key(&code.base()) {
-                return Err(line_err(path, line, format!("code {code} is defined twice")));
+                return Err(line_err(
+                    path,
+                    line,
+                    format!("code {code} is defined twice"),
+                ));
             }
             self.municipalities.insert(
                 code.base(),
-                Municipality { code, name: f[1].clone(), kana: f[2].clone(), kind: f[3].clone(), office: GeoPoint { lat, lon } },
+                Municipality {
+                    code,
+                    name: f[1].clone(),
+                    kana: f[2].clone(),
+                    kind: f[3].clone(),
+                    office: GeoPoint { lat, lon },
+                },
             );
         }
         Ok(())
@@ -199,7 +269,11 @@ impl Taxonomy {
     fn load_certifications(&mut self, path: &Path) -> Result<(), TableError> {
         for (line, f) in tsv_rows(path)? {
             if f.len() != 2 || f[0].is_empty() {
-                return Err(line_err(path, line, "expected 2 columns (canonical, variants)"));
+                return Err(line_err(
+                    path,
+                    line,
+                    "expected 2 columns (canonical, variants)",
+                ));
             }
             let canonical = f[0].clone();
             for v in std::iter::once(f[0].as_str()).chain(f[1].split('|')) {
@@ -209,7 +283,11 @@ impl Taxonomy {
                 let key = certification_key(v);
                 if let Some(prev) = self.certifications.get(&key) {
                     if *prev != canonical {
-                        return Err(line_err(path, line, format!("variant {v:?} already means {prev}")));
+                        return Err(line_err(
+                            path,
+                            line,
+                            format!("variant {v:?} already means {prev}"),
+                        ));
                     }
                 }
                 self.certifications.insert(key, canonical.clone());
@@ -225,11 +303,17 @@ impl Taxonomy {
             return JsicCheck::Known;
         }
         match code.level() {
-            JsicLevel::Section => JsicCheck::Unknown(format!("JSIC section {code} does not exist (sections are A-T)")),
-            JsicLevel::Division => JsicCheck::Unknown(format!("JSIC division {code} does not exist")),
+            JsicLevel::Section => JsicCheck::Unknown(format!(
+                "JSIC section {code} does not exist (sections are A-T)"
+            )),
+            JsicLevel::Division => {
+                JsicCheck::Unknown(format!("JSIC division {code} does not exist"))
+            }
             _ => match code.division() {
                 Some(d) if self.jsic.contains_key(d) => JsicCheck::UnlistedUnderKnownDivision,
-                Some(d) => JsicCheck::Unknown(format!("JSIC code {code}: division {d} does not exist")),
+                Some(d) => {
+                    JsicCheck::Unknown(format!("JSIC code {code}: division {d} does not exist"))
+                }
                 None => JsicCheck::Unknown(format!("JSIC code {code} does not exist")),
             },
         }
@@ -243,7 +327,10 @@ impl Taxonomy {
     pub fn section_of<'a>(&'a self, code: &'a JsicCode) -> Option<&'a str> {
         match code.level() {
             JsicLevel::Section => Some(code.as_str()),
-            _ => code.division().and_then(|d| self.division_section.get(d)).map(String::as_str),
+            _ => code
+                .division()
+                .and_then(|d| self.division_section.get(d))
+                .map(String::as_str),
         }
     }
 
@@ -289,10 +376,14 @@ impl Taxonomy {
 pub fn certification_key(s: &str) -> String {
     let n = normalize_key(s);
     let n = match n.rfind(':') {
-        Some(i) if n[i + 1..].len() == 4 && n[i + 1..].bytes().all(|b| b.is_ascii_digit()) => n[..i].to_owned(),
+        Some(i) if n[i + 1..].len() == 4 && n[i + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            n[..i].to_owned()
+        }
         _ => n,
     };
-    n.chars().filter(|c| !matches!(c, ' ' | '-' | '/' | '_' | '・')).collect()
+    n.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '/' | '_' | '・'))
+        .collect()
 }
 
 #[cfg(test)]

@@ -12,7 +12,13 @@ pub fn analyze(text: &str, json: bool) -> CliResult {
         println!("{}", serde_json::to_string(&terms)?);
     } else {
         for t in &terms {
-            println!("{}\t{}..{}\t{}", t.term, t.start, t.end, &text[t.start..t.end]);
+            println!(
+                "{}\t{}..{}\t{}",
+                t.term,
+                t.start,
+                t.end,
+                &text[t.start..t.end]
+            );
         }
     }
     Ok(())

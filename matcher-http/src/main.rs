@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 mod cli;
 
 #[derive(Parser)]
-#[command(name = "matcher", version, about = "Japanese business matching for regional industrial promotion")]
+#[command(
+    name = "matcher",
+    version,
+    about = "Japanese business matching for regional industrial promotion"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

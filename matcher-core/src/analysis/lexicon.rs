@@ -56,7 +56,10 @@ fn is_katakana_reading(s: &str) -> bool {
 }
 
 /// Validate `surface,part_of_speech,reading` lines and build a lindera user dictionary.
-pub fn load_user_dictionary(path: &Path, metadata: Metadata) -> Result<UserDictionary, LexiconError> {
+pub fn load_user_dictionary(
+    path: &Path,
+    metadata: Metadata,
+) -> Result<UserDictionary, LexiconError> {
     let text = read(path)?;
     let mut csv = String::with_capacity(text.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -151,28 +154,26 @@ impl Synonyms {
 /// analyzer joined it, else its one word, else its normalized form.
 pub fn index_term(analyzer: &Analyzer, phrase: &str) -> String {
     let terms = analyzer.analyze(phrase);
-    let words: Vec<&super::Term> = terms
-        .iter()
-        .filter(|t| t.kind != TermKind::Compound)
-        .collect();
-    if let Some(c) = terms
-        .iter()
-        .filter(|t| t.kind == TermKind::Compound)
-        .max_by_key(|t| t.end - t.start)
-    {
-        return c.term.clone();
+    let whole = normalize_key(phrase).replace(' ', "");
+    let covers = |t: &super::Term| t.start == 0 && t.end >= phrase.trim_end().len();
+    let trimmed = phrase.trim();
+    if trimmed.len() != phrase.len() {
+        return index_term(analyzer, trimmed);
     }
-    match words.first() {
-        Some(w) if words.iter().all(|x| x.start == w.start) => w.term.clone(),
-        _ => normalize_key(phrase).replace(' ', ""),
-    }
+    // The longest compound or word spanning the whole phrase, else its normalized form.
+    terms
+        .iter()
+        .filter(|t| covers(t))
+        .max_by_key(|t| (t.kind == TermKind::Compound, t.term.len()))
+        .map(|t| t.term.clone())
+        .unwrap_or(whole)
 }
 
 /// Load `canonical|variant|…` groups. A term in two groups is an error.
 pub fn load_synonyms(path: &Path, analyzer: &Analyzer) -> Result<Synonyms, LexiconError> {
     let text = read(path)?;
     let mut syn = Synonyms::default();
-    let mut line_of: HashMap<String, usize> = HashMap::new();
+    let mut written_on: HashMap<String, usize> = HashMap::new();
     for (line, l) in data_lines(&text) {
         let err = |reason: String| LexiconError::Line {
             path: path.to_path_buf(),
@@ -185,21 +186,27 @@ pub fn load_synonyms(path: &Path, analyzer: &Analyzer) -> Result<Synonyms, Lexic
             if raw.is_empty() {
                 return Err(err("empty term (two '|' in a row or a trailing '|')".into()));
             }
+            // A term written twice is an authoring error; report it.
+            let written = normalize_key(raw);
+            if let Some(first) = written_on.insert(written.clone(), line) {
+                if first != line {
+                    return Err(err(format!(
+                        "{raw} is already in the group on line {first}; merge the two lines"
+                    )));
+                }
+            }
             let t = index_term(analyzer, raw);
-            if !group.contains(&t) {
+            // Different spellings may analyze to one term already claimed by
+            // another group; the first group keeps it.
+            if !group.contains(&t) && !syn.by_term.contains_key(&t) {
                 group.push(t);
             }
         }
         if group.len() < 2 {
-            return Err(err("a synonym group needs at least two different terms".into()));
+            continue;
         }
         let g = syn.groups.len();
         for t in &group {
-            if let Some(first) = line_of.insert(t.clone(), line) {
-                return Err(err(format!(
-                    "{t} is already in the group on line {first}; merge the two lines"
-                )));
-            }
             syn.by_term.insert(t.clone(), g);
         }
         syn.groups.push(group);

@@ -16,9 +16,11 @@
 //!   精密, 部品, 精密部品) at the position of its first part;
 //! - every term carries byte offsets into the *original* text.
 
+pub mod bigram;
 pub mod dictionary;
 pub mod lexicon;
 pub mod normalize;
+pub mod scope;
 pub mod tokenizer;
 
 use std::borrow::Cow;
@@ -112,6 +114,38 @@ impl Analyzer {
         out
     }
 
+    /// Analyze, dropping the terms inside clauses that are not an offer
+    /// (profile: refused work) or not a request (need: exclusions and the
+    /// owner's self-description). See [`scope`].
+    pub fn analyze_scoped(&self, text: &str, is_need: bool) -> Vec<Term> {
+        let scopes = scope::scopes(text, is_need);
+        let mut terms = self.analyze(text);
+        if !scopes.is_empty() {
+            terms.retain(|t| match scope::scope_at(&scopes, t.start, t.end) {
+                Some(scope::ScopeKind::Outsourced) | None => true,
+                Some(_) => false,
+            });
+        }
+        terms
+    }
+
+    /// Katakana reading of `text` from the dictionary (unknown words as written).
+    pub fn reading(&self, text: &str) -> String {
+        let norm = normalize(text);
+        let mut out = String::new();
+        if let Ok(tokens) = self.segmenter.segment(Cow::Borrowed(norm.text.as_str())) {
+            for mut tok in tokens {
+                let surface = tok.surface.as_ref().to_owned();
+                let details = tok.details();
+                match details.get(7) {
+                    Some(r) if *r != "*" => out.push_str(r),
+                    _ => out.push_str(&surface),
+                }
+            }
+        }
+        out
+    }
+
     /// The lindera tokens of raw text, unnormalized and unfiltered: the
     /// baseline the benchmarks compare against.
     pub fn segment_raw(&self, text: &str) -> usize {
@@ -150,7 +184,11 @@ impl Analyzer {
             let base = details.get(6).copied().unwrap_or("*");
             let (keep, noun) = classify(pos, sub, &surface);
             let term = if keep {
-                let t = if base != "*" && !noun { base.to_owned() } else { surface };
+                let t = if base != "*" && !noun {
+                    base.to_owned()
+                } else {
+                    surface
+                };
                 (!self.stopwords.contains(&t) && !is_trivial(&t)).then_some(t)
             } else {
                 None
@@ -276,7 +314,10 @@ impl Unit {
 fn classify(pos: &str, sub: &str, surface: &str) -> (bool, bool) {
     match pos {
         "名詞" => {
-            let drop = matches!(sub, "非自立" | "代名詞" | "数" | "接尾" | "副詞可能" | "特殊");
+            let drop = matches!(
+                sub,
+                "非自立" | "代名詞" | "数" | "接尾" | "副詞可能" | "特殊"
+            );
             (!drop, true)
         }
         "カスタム名詞" => (true, true),
@@ -347,13 +388,20 @@ fn scan_codes(text: &str) -> Vec<CodeSpan> {
         }
         if text[j..].starts_with('軸') {
             // "5軸" is one term; in "mc5軸" the axis count is its own term.
-            let digits = text[start..j].bytes().rev().take_while(u8::is_ascii_digit).count();
+            let digits = text[start..j]
+                .bytes()
+                .rev()
+                .take_while(u8::is_ascii_digit)
+                .count();
             let split = j - digits;
             if digits > 0 && split > start {
                 spans.push(CodeSpan { start, end: split });
             }
             if digits > 0 {
-                spans.push(CodeSpan { start: split, end: j + '軸'.len_utf8() });
+                spans.push(CodeSpan {
+                    start: split,
+                    end: j + '軸'.len_utf8(),
+                });
                 i = j + '軸'.len_utf8();
                 continue;
             }
@@ -372,7 +420,19 @@ mod tests {
     fn code_scanner_keeps_codes_whole() {
         let t = "sus304とa5052、iso 9001とφ0.1、5軸、jis q 9100、mc5軸";
         let spans: Vec<&str> = scan_codes(t).iter().map(|s| &t[s.start..s.end]).collect();
-        assert_eq!(spans, ["sus304", "a5052", "iso 9001", "φ0.1", "5軸", "jis q 9100", "mc", "5軸"]);
+        assert_eq!(
+            spans,
+            [
+                "sus304",
+                "a5052",
+                "iso 9001",
+                "φ0.1",
+                "5軸",
+                "jis q 9100",
+                "mc",
+                "5軸"
+            ]
+        );
     }
 
     #[test]

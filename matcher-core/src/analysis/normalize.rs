@@ -8,10 +8,10 @@
 //! 1. NFKC: full-width ASCII to half-width, half-width kana to full-width
 //!    (with ﾌﾟ composed to プ), compatibility characters (㈱, ①) unfolded.
 //! 2. Lower case (ASCII and Greek, so Φ0.1 and φ0.1 agree).
-//! 3. Katakana long-vowel folding: a trailing ー on a katakana word of three
-//!    or more characters is dropped (マシニングセンター → マシニングセンタ,
-//!    コンピューター → コンピュータ), the JIS Z 8301 convention that most
-//!    profiles mix freely. Short words (カー, ソー) keep it.
+//! 3. Katakana long-vowel folding: a word-final ー after two or more kana
+//!    (three or more morae counting the ー) is dropped (マシニングセンター →
+//!    マシニングセンタ, サーバー → サーバ, ブロー → ブロ), the JIS Z 8301
+//!    convention that profiles mix freely. Two-mora words (カー, キー) keep it.
 //!
 //! Offsets: [`Normalized::orig_span`] maps a byte range of the normalized text
 //! back to the original, so highlights land on what the user wrote.
@@ -45,7 +45,10 @@ fn is_katakana(c: char) -> bool {
 /// Characters that NFKC folds into the previous character (voiced marks,
 /// combining marks); they must be normalized together with it.
 fn joins_previous(c: char) -> bool {
-    matches!(c, '\u{FF9E}' | '\u{FF9F}' | '\u{3099}' | '\u{309A}' | '\u{0300}'..='\u{036F}')
+    matches!(
+        c,
+        '\u{FF9E}' | '\u{FF9F}' | '\u{3099}' | '\u{309A}' | '\u{0300}'..='\u{036F}'
+    )
 }
 
 /// Normalize `text` (NFKC, lower case, long-vowel folding) keeping an offset map.
@@ -85,7 +88,7 @@ pub fn normalize(text: &str) -> Normalized {
     fold_long_vowels(out, spans)
 }
 
-/// Drop a word-final ー after three or more katakana.
+/// Drop a word-final ー after two or more katakana.
 fn fold_long_vowels(text: String, spans: Vec<(u32, u32)>) -> Normalized {
     if !text.contains('ー') {
         return Normalized { text, spans };
@@ -99,7 +102,7 @@ fn fold_long_vowels(text: String, spans: Vec<(u32, u32)>) -> Normalized {
         } else if c == 'ー' {
             let next = chars.get(k + 1).map(|&(_, n)| n);
             let word_final = !matches!(next, Some(n) if is_katakana(n) || n == 'ー');
-            if word_final && run >= 3 {
+            if word_final && run >= 2 {
                 keep[k] = false;
             }
             if !word_final {
@@ -121,7 +124,10 @@ fn fold_long_vowels(text: String, spans: Vec<(u32, u32)>) -> Normalized {
             last.1 = spans[i + c.len_utf8() - 1].1;
         }
     }
-    Normalized { text: out, spans: out_spans }
+    Normalized {
+        text: out,
+        spans: out_spans,
+    }
 }
 
 /// Normalized text only, for keys (dictionary entries, synonyms, codes).
@@ -144,7 +150,10 @@ mod tests {
     fn long_vowel_folding() {
         assert_eq!(normalize("マシニングセンター").text, "マシニングセンタ");
         assert_eq!(normalize("ﾏｼﾆﾝｸﾞｾﾝﾀｰ").text, "マシニングセンタ");
-        assert_eq!(normalize("コンピューターとサーバー").text, "コンピュータとサーバ");
+        assert_eq!(
+            normalize("コンピューターとサーバー").text,
+            "コンピュータとサーバ"
+        );
         // short words keep their ー; a medial ー is never touched
         assert_eq!(normalize("カーとソー").text, "カーとソー");
         assert_eq!(normalize("ワイヤーカット").text, "ワイヤーカット");

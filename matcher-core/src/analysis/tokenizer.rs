@@ -7,17 +7,30 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 use super::Analyzer;
 
-/// Name under which the tokenizer is registered in every index.
+/// Name under which the plain tokenizer is registered in every index.
 pub const TOKENIZER_NAME: &str = "ja_matcher";
+/// Profile text: like [`TOKENIZER_NAME`] but drops refused work (鋳造には対応しておりません).
+pub const PROFILE_TOKENIZER_NAME: &str = "ja_profile";
 
 #[derive(Clone)]
 pub struct JapaneseTokenizer {
     analyzer: Arc<Analyzer>,
+    profile: bool,
 }
 
 impl JapaneseTokenizer {
     pub fn new(analyzer: Arc<Analyzer>) -> Self {
-        JapaneseTokenizer { analyzer }
+        JapaneseTokenizer {
+            analyzer,
+            profile: false,
+        }
+    }
+    /// The variant for company profile text.
+    pub fn profile(analyzer: Arc<Analyzer>) -> Self {
+        JapaneseTokenizer {
+            analyzer,
+            profile: true,
+        }
     }
 }
 
@@ -30,9 +43,12 @@ impl Tokenizer for JapaneseTokenizer {
     type TokenStream<'a> = JapaneseTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> JapaneseTokenStream {
-        let tokens = self
-            .analyzer
-            .analyze(text)
+        let terms = if self.profile {
+            self.analyzer.analyze_scoped(text, false)
+        } else {
+            self.analyzer.analyze(text)
+        };
+        let tokens = terms
             .into_iter()
             .map(|t| Token {
                 offset_from: t.start,
@@ -48,12 +64,8 @@ impl Tokenizer for JapaneseTokenizer {
 
 impl TokenStream for JapaneseTokenStream {
     fn advance(&mut self) -> bool {
-        if self.index < self.tokens.len() {
-            self.index += 1;
-            true
-        } else {
-            false
-        }
+        self.index += 1;
+        self.index <= self.tokens.len()
     }
 
     fn token(&self) -> &Token {

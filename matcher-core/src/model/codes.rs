@@ -39,7 +39,10 @@ pub struct RecordId(String);
 impl RecordId {
     fn parse(s: &str) -> Result<Self, String> {
         if s.is_empty() || s.len() > 64 {
-            return Err(format!("id must be 1 to 64 characters, got {}", s.chars().count()));
+            return Err(format!(
+                "id must be 1 to 64 characters, got {}",
+                s.chars().count()
+            ));
         }
         if let Some(c) = s
             .chars()
@@ -55,6 +58,11 @@ impl RecordId {
     /// The id given to an ad-hoc need posted without one.
     pub fn adhoc() -> Self {
         RecordId("adhoc".to_owned())
+    }
+}
+impl std::borrow::Borrow<str> for RecordId {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 impl fmt::Display for RecordId {
@@ -168,7 +176,13 @@ impl MunicipalityCode {
 
 /// `(11 − (6·d1+5·d2+4·d3+3·d4+2·d5) mod 11) mod 10`.
 pub fn check_digit(base: u32) -> u32 {
-    let digits = [base / 10000, base / 1000 % 10, base / 100 % 10, base / 10 % 10, base % 10];
+    let digits = [
+        base / 10000,
+        base / 1000 % 10,
+        base / 100 % 10,
+        base / 10 % 10,
+        base % 10,
+    ];
     let sum: u32 = digits.iter().zip([6, 5, 4, 3, 2]).map(|(d, w)| d * w).sum();
     (11 - sum % 11) % 10
 }
@@ -270,12 +284,21 @@ mod tests {
     #[test]
     fn municipality_check_digits() {
         assert_eq!("132292".parse::<MunicipalityCode>().unwrap().base(), 13229);
-        assert_eq!("131016".parse::<MunicipalityCode>().unwrap().to_string(), "131016");
-        assert_eq!("13101".parse::<MunicipalityCode>().unwrap().to_string(), "131016");
+        assert_eq!(
+            "131016".parse::<MunicipalityCode>().unwrap().to_string(),
+            "131016"
+        );
+        assert_eq!(
+            "13101".parse::<MunicipalityCode>().unwrap().to_string(),
+            "131016"
+        );
         let err = "132293".parse::<MunicipalityCode>().unwrap_err();
         assert!(err.contains("did you mean 132292"), "{err}");
         assert!("99999".parse::<MunicipalityCode>().is_err());
-        assert_eq!("130001".parse::<MunicipalityCode>().unwrap().prefecture(), 13);
+        assert_eq!(
+            "130001".parse::<MunicipalityCode>().unwrap().prefecture(),
+            13
+        );
     }
 
     #[test]

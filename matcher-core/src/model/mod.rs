@@ -191,8 +191,14 @@ mod tests {
 
     #[test]
     fn distance_tokyo_osaka() {
-        let tokyo = GeoPoint { lat: 35.6895, lon: 139.6917 };
-        let osaka = GeoPoint { lat: 34.6937, lon: 135.5023 };
+        let tokyo = GeoPoint {
+            lat: 35.6895,
+            lon: 139.6917,
+        };
+        let osaka = GeoPoint {
+            lat: 34.6937,
+            lon: 135.5023,
+        };
         let d = tokyo.distance_km(osaka);
         assert!((390.0..410.0).contains(&d), "{d}");
     }

@@ -34,13 +34,21 @@ fn text(field: &str, value: &str, required: bool) -> Result<(), FieldError> {
     if value.len() > MAX_TEXT_BYTES {
         return fail(
             field,
-            format!("{} bytes exceeds the limit of {MAX_TEXT_BYTES} bytes", value.len()),
+            format!(
+                "{} bytes exceeds the limit of {MAX_TEXT_BYTES} bytes",
+                value.len()
+            ),
         );
     }
     Ok(())
 }
 
-fn jsic(field: &str, codes: &[super::JsicCode], tax: &Taxonomy, warnings: &mut Vec<String>) -> Result<(), FieldError> {
+fn jsic(
+    field: &str,
+    codes: &[super::JsicCode],
+    tax: &Taxonomy,
+    warnings: &mut Vec<String>,
+) -> Result<(), FieldError> {
     for (i, code) in codes.iter().enumerate() {
         match tax.check_jsic(code) {
             JsicCheck::Known => {}
@@ -59,7 +67,11 @@ pub fn company(c: &mut Company, tax: &Taxonomy) -> Result<Vec<String>, FieldErro
     let mut warnings = Vec::new();
     text("name", &c.name, true)?;
     text("capabilities", &c.capabilities, true)?;
-    for (f, v) in [("name_kana", &c.name_kana), ("address", &c.address), ("products", &c.products)] {
+    for (f, v) in [
+        ("name_kana", &c.name_kana),
+        ("address", &c.address),
+        ("products", &c.products),
+    ] {
         text(f, v.as_deref().unwrap_or(""), false)?;
     }
     if c.industry_codes.is_empty() {
@@ -73,14 +85,25 @@ pub fn company(c: &mut Company, tax: &Taxonomy) -> Result<Vec<String>, FieldErro
         ));
     }
     if let Some(p) = c.location {
-        if !(p.lat.is_finite() && p.lon.is_finite() && (-90.0..=90.0).contains(&p.lat) && (-180.0..=180.0).contains(&p.lon)) {
-            return fail("location", format!("({}, {}) is not a WGS84 latitude/longitude", p.lat, p.lon));
+        if !(p.lat.is_finite()
+            && p.lon.is_finite()
+            && (-90.0..=90.0).contains(&p.lat)
+            && (-180.0..=180.0).contains(&p.lon))
+        {
+            return fail(
+                "location",
+                format!("({}, {}) is not a WGS84 latitude/longitude", p.lat, p.lon),
+            );
         }
     }
     for (i, e) in c.equipment.iter().enumerate() {
         text(&format!("equipment[{i}].name"), &e.name, true)?;
         for (f, v) in [("maker", &e.maker), ("model", &e.model), ("spec", &e.spec)] {
-            text(&format!("equipment[{i}].{f}"), v.as_deref().unwrap_or(""), false)?;
+            text(
+                &format!("equipment[{i}].{f}"),
+                v.as_deref().unwrap_or(""),
+                false,
+            )?;
         }
     }
     for (i, cert) in c.certifications.iter_mut().enumerate() {
@@ -107,14 +130,23 @@ pub fn need(n: &mut Need, tax: &Taxonomy) -> Result<Vec<String>, FieldError> {
     }
     if let Some(r) = &n.region {
         for (i, p) in r.prefecture_codes.iter().enumerate() {
-            let ok = p.len() == 2 && p.parse::<u8>().map(|v| (1..=47).contains(&v)).unwrap_or(false);
+            let ok = p.len() == 2
+                && p.parse::<u8>()
+                    .map(|v| (1..=47).contains(&v))
+                    .unwrap_or(false);
             if !ok {
-                return fail(format!("region.prefecture_codes[{i}]"), format!("{p:?} is not a prefecture code 01-47"));
+                return fail(
+                    format!("region.prefecture_codes[{i}]"),
+                    format!("{p:?} is not a prefecture code 01-47"),
+                );
             }
         }
         if let Some(d) = r.max_distance_km {
             if !d.is_finite() || d <= 0.0 {
-                return fail("region.max_distance_km", format!("{d} must be a positive number of kilometres"));
+                return fail(
+                    "region.max_distance_km",
+                    format!("{d} must be a positive number of kilometres"),
+                );
             }
         }
     }

@@ -1,0 +1,466 @@
+//! Capability concepts: the ontology that maps what a need describes
+//! (シャフトの外径仕上げ, 筐体の曲げ) to what a profile names (NC旋盤,
+//! ベンディングマシン).
+//!
+//! Lexical search stalls on paraphrase: the need says what the work is, the
+//! profile names the technique or the machine. Each concept in
+//! `fixtures/concepts.jsonl` lists its surface forms (terms, abbreviations,
+//! descriptive phrases), the equipment that implies it, and its place in a
+//! broader/narrower hierarchy. Extraction finds surfaces in normalized text
+//! (so width, case and long-vowel variants meet), weights each mention by
+//! its clause scope (refused work counts nothing, outsourced work little, a
+//! need's exclusions and self-description nothing), and adds the concepts a
+//! company's equipment implies even when its text does not say them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::normalize::normalize;
+use crate::analysis::normalize_key;
+use crate::analysis::scope::{scope_at, scopes, ScopeKind};
+use crate::model::{Company, JsicCode, Need};
+
+pub type ConceptId = u16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OntologyError {
+    #[error("{}:{line}: {reason}", path.display())]
+    Line {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot build the surface matcher: {0}")]
+    Matcher(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConceptRow {
+    id: String,
+    name: String,
+    kind: String,
+    surface: Vec<String>,
+    #[serde(default)]
+    broader: Vec<String>,
+    #[serde(default)]
+    equipment: Vec<String>,
+    #[serde(default)]
+    jsic: Vec<JsicCode>,
+    examples: Vec<String>,
+}
+
+/// One concept.
+#[derive(Debug, Clone, Serialize)]
+pub struct Concept {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub broader: Vec<ConceptId>,
+    pub jsic: Vec<JsicCode>,
+    pub examples: Vec<String>,
+    /// Distance from a root (0 = root).
+    pub depth: u8,
+}
+
+/// How a concept was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    Text,
+    Equipment,
+}
+
+/// A concept found in a text, with its evidence span (byte offsets into the text it came from).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mention {
+    pub concept: ConceptId,
+    pub weight: f32,
+    pub start: usize,
+    pub end: usize,
+    pub via: Via,
+    /// The matched text as written.
+    pub evidence: String,
+}
+
+/// A weighted set of concepts, sorted by id, one entry per concept.
+#[derive(
+    Debug, Clone, Default, PartialEq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
+pub struct ConceptSet(pub Vec<(ConceptId, f32)>);
+
+impl ConceptSet {
+    fn from_mentions(mentions: &[Mention]) -> ConceptSet {
+        let mut best: HashMap<ConceptId, f32> = HashMap::new();
+        for m in mentions {
+            let e = best.entry(m.concept).or_insert(0.0);
+            *e = e.max(m.weight);
+        }
+        let mut v: Vec<(ConceptId, f32)> = best.into_iter().filter(|(_, w)| *w > 0.0).collect();
+        v.sort_by_key(|(c, _)| *c);
+        ConceptSet(v)
+    }
+    pub fn weight(&self, c: ConceptId) -> f32 {
+        self.0
+            .binary_search_by_key(&c, |(id, _)| *id)
+            .map(|i| self.0[i].1)
+            .unwrap_or(0.0)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The loaded ontology.
+pub struct Ontology {
+    concepts: Vec<Concept>,
+    by_id: HashMap<String, ConceptId>,
+    /// Transitive broader concepts of each concept.
+    ancestors: Vec<Vec<ConceptId>>,
+    surfaces: AhoCorasick,
+    surface_concepts: Vec<Vec<ConceptId>>,
+    surface_ascii: Vec<bool>,
+    equipment: AhoCorasick,
+    equipment_concepts: Vec<Vec<ConceptId>>,
+}
+
+impl std::fmt::Debug for Ontology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ontology({} concepts)", self.concepts.len())
+    }
+}
+
+/// Weight of a mention by the clause it stands in.
+fn scope_weight(kind: Option<ScopeKind>) -> f32 {
+    match kind {
+        None => 1.0,
+        Some(ScopeKind::Outsourced) => 0.2,
+        Some(ScopeKind::Refused | ScopeKind::Excluded | ScopeKind::SelfDescription) => 0.0,
+    }
+}
+
+impl Ontology {
+    pub fn load(path: &Path) -> Result<Ontology, OntologyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| OntologyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let err = |line: usize, reason: String| OntologyError::Line {
+            path: path.to_path_buf(),
+            line,
+            reason,
+        };
+        let mut rows: Vec<(usize, ConceptRow)> = Vec::new();
+        for (i, l) in text.lines().enumerate() {
+            if l.trim().is_empty() {
+                continue;
+            }
+            let row: ConceptRow = serde_json::from_str(l).map_err(|e| err(i + 1, e.to_string()))?;
+            if row.id.is_empty()
+                || !row
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(err(i + 1, format!("id {:?} must be [a-z0-9_]+", row.id)));
+            }
+            if !matches!(
+                row.kind.as_str(),
+                "process" | "material" | "market" | "product" | "service" | "certification"
+            ) {
+                return Err(err(
+                    i + 1,
+                    format!(
+                        "kind {:?} is not process|material|market|product|service|certification",
+                        row.kind
+                    ),
+                ));
+            }
+            if row.surface.is_empty() && row.equipment.is_empty() {
+                return Err(err(
+                    i + 1,
+                    "a concept needs at least one surface form or equipment".into(),
+                ));
+            }
+            if row.examples.is_empty() {
+                return Err(err(
+                    i + 1,
+                    "a concept needs at least one example sentence".into(),
+                ));
+            }
+            rows.push((i + 1, row));
+        }
+        if rows.len() > ConceptId::MAX as usize {
+            return Err(err(0, "too many concepts".into()));
+        }
+        let mut by_id = HashMap::new();
+        for (k, (line, r)) in rows.iter().enumerate() {
+            if by_id.insert(r.id.clone(), k as ConceptId).is_some() {
+                return Err(err(*line, format!("id {} is defined twice", r.id)));
+            }
+        }
+        let mut concepts = Vec::with_capacity(rows.len());
+        for (line, r) in &rows {
+            let mut broader = Vec::new();
+            for b in &r.broader {
+                match by_id.get(b) {
+                    Some(&id) => broader.push(id),
+                    None => {
+                        return Err(err(*line, format!("broader concept {b:?} does not exist")))
+                    }
+                }
+            }
+            concepts.push(Concept {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                kind: r.kind.clone(),
+                broader,
+                jsic: r.jsic.clone(),
+                examples: r.examples.clone(),
+                depth: 0,
+            });
+        }
+        // Transitive ancestors, refusing cycles.
+        let mut ancestors = vec![Vec::new(); concepts.len()];
+        for c in 0..concepts.len() {
+            let mut stack: Vec<ConceptId> = concepts[c].broader.clone();
+            let mut seen: Vec<ConceptId> = Vec::new();
+            while let Some(a) = stack.pop() {
+                if a as usize == c {
+                    return Err(err(
+                        rows[c].0,
+                        format!("concept {} is its own ancestor (cycle)", concepts[c].id),
+                    ));
+                }
+                if !seen.contains(&a) {
+                    seen.push(a);
+                    stack.extend(concepts[a as usize].broader.iter().copied());
+                }
+            }
+            ancestors[c] = seen;
+        }
+        for c in 0..concepts.len() {
+            concepts[c].depth = depth(&concepts, c as ConceptId, 0);
+        }
+        let (surfaces, surface_concepts, surface_ascii) =
+            build_matcher(rows.iter().enumerate().flat_map(|(k, (_, r))| {
+                r.surface
+                    .iter()
+                    .chain(std::iter::once(&r.name))
+                    .map(move |s| (s.as_str(), k as ConceptId))
+            }))?;
+        let (equipment, equipment_concepts, _) =
+            build_matcher(rows.iter().enumerate().flat_map(|(k, (_, r))| {
+                r.equipment
+                    .iter()
+                    .map(move |s| (s.as_str(), k as ConceptId))
+            }))?;
+        Ok(Ontology {
+            concepts,
+            by_id,
+            ancestors,
+            surfaces,
+            surface_concepts,
+            surface_ascii,
+            equipment,
+            equipment_concepts,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.concepts.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.concepts.is_empty()
+    }
+    pub fn concept(&self, id: ConceptId) -> &Concept {
+        &self.concepts[id as usize]
+    }
+    pub fn concepts(&self) -> &[Concept] {
+        &self.concepts
+    }
+    pub fn id(&self, name: &str) -> Option<ConceptId> {
+        self.by_id.get(name).copied()
+    }
+    pub fn ancestors(&self, id: ConceptId) -> &[ConceptId] {
+        &self.ancestors[id as usize]
+    }
+
+    /// Concept mentions in free text. `is_need` selects the clause rules.
+    pub fn extract_text(&self, text: &str, is_need: bool) -> Vec<Mention> {
+        let norm = normalize(text);
+        let sc = scopes(text, is_need);
+        let mut out = Vec::new();
+        for m in self.surfaces.find_iter(&norm.text) {
+            let p = m.pattern().as_usize();
+            if self.surface_ascii[p] && !ascii_word_boundary(&norm.text, m.start(), m.end()) {
+                continue;
+            }
+            let (s, e) = norm.orig_span(m.start(), m.end());
+            let weight = scope_weight(scope_at(&sc, s, e));
+            for &c in &self.surface_concepts[p] {
+                out.push(Mention {
+                    concept: c,
+                    weight,
+                    start: s,
+                    end: e,
+                    via: Via::Text,
+                    evidence: text[s..e].to_owned(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Concepts implied by a piece of equipment's name (offsets into `name`).
+    pub fn extract_equipment(&self, name: &str) -> Vec<Mention> {
+        let norm = normalize(name);
+        let mut out = Vec::new();
+        for m in self.equipment.find_iter(&norm.text) {
+            let (s, e) = norm.orig_span(m.start(), m.end());
+            for &c in &self.equipment_concepts[m.pattern().as_usize()] {
+                out.push(Mention {
+                    concept: c,
+                    weight: 0.9,
+                    start: s,
+                    end: e,
+                    via: Via::Equipment,
+                    evidence: name.to_owned(),
+                });
+            }
+        }
+        // An equipment name may also name a technique (ワイヤー放電加工機).
+        for mut m in self.extract_text(name, false) {
+            m.via = Via::Equipment;
+            m.weight = 0.9;
+            m.evidence = name.to_owned();
+            out.push(m);
+        }
+        out
+    }
+
+    /// The concepts of a company profile: capabilities and products text, and its equipment.
+    pub fn company_concepts(&self, c: &Company) -> ConceptSet {
+        let mut mentions = self.extract_text(&c.capabilities, false);
+        if let Some(p) = &c.products {
+            mentions.extend(self.extract_text(p, false));
+        }
+        for e in &c.equipment {
+            mentions.extend(self.extract_equipment(&e.name));
+        }
+        ConceptSet::from_mentions(&mentions)
+    }
+
+    /// The concepts a need asks for: title, text and wanted equipment.
+    pub fn need_concepts(&self, n: &Need) -> ConceptSet {
+        ConceptSet::from_mentions(&self.need_mentions(n))
+    }
+
+    pub fn need_mentions(&self, n: &Need) -> Vec<Mention> {
+        let mut mentions = self.extract_text(&n.title, true);
+        mentions.extend(self.extract_text(&n.text, true));
+        for e in &n.equipment {
+            mentions.extend(self.extract_equipment(e));
+        }
+        mentions
+    }
+
+    /// Concept ids to index for a set: each concept and all its ancestors,
+    /// so a need asking for a broad concept (切削加工) finds companies that
+    /// name a narrower one (旋削, 5軸加工).
+    pub fn index_terms(&self, set: &ConceptSet) -> Vec<ConceptId> {
+        let mut ids: Vec<ConceptId> = Vec::new();
+        for &(c, _) in &set.0 {
+            ids.push(c);
+            ids.extend_from_slice(self.ancestors(c));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// How well company concept `have` serves need concept `want`:
+    /// exact 1.0 > narrower 0.8 > broader 0.5 > sibling 0.3 > unrelated 0.
+    pub fn relation(&self, want: ConceptId, have: ConceptId) -> f32 {
+        if want == have {
+            1.0
+        } else if self.ancestors(have).contains(&want) {
+            0.8
+        } else if self.ancestors(want).contains(&have) {
+            0.5
+        } else if self
+            .concept(want)
+            .broader
+            .iter()
+            .any(|p| self.concept(have).broader.contains(p))
+        {
+            0.3
+        } else {
+            0.0
+        }
+    }
+
+    /// Specificity weight: deeper concepts say more (5軸加工 > 切削加工).
+    pub fn specificity(&self, id: ConceptId) -> f32 {
+        1.0 + 0.5 * self.concept(id).depth.min(4) as f32
+    }
+}
+
+fn depth(concepts: &[Concept], c: ConceptId, guard: u8) -> u8 {
+    if guard > 16 {
+        return guard;
+    }
+    concepts[c as usize]
+        .broader
+        .iter()
+        .map(|&b| 1 + depth(concepts, b, guard + 1))
+        .max()
+        .unwrap_or(0)
+}
+
+type Matcher = (AhoCorasick, Vec<Vec<ConceptId>>, Vec<bool>);
+
+/// Leftmost-longest matcher over normalized patterns; one pattern may mean several concepts.
+fn build_matcher<'a>(
+    pairs: impl Iterator<Item = (&'a str, ConceptId)>,
+) -> Result<Matcher, OntologyError> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut patterns: Vec<String> = Vec::new();
+    let mut concepts: Vec<Vec<ConceptId>> = Vec::new();
+    for (s, c) in pairs {
+        let key = normalize_key(s);
+        if key.chars().count() < 2 {
+            continue; // one character matches everywhere
+        }
+        let i = *index.entry(key.clone()).or_insert_with(|| {
+            patterns.push(key);
+            concepts.push(Vec::new());
+            patterns.len() - 1
+        });
+        if !concepts[i].contains(&c) {
+            concepts[i].push(c);
+        }
+    }
+    let ascii = patterns.iter().map(|p| p.is_ascii()).collect();
+    let ac = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&patterns)
+        .map_err(|e| OntologyError::Matcher(e.to_string()))?;
+    Ok((ac, concepts, ascii))
+}
+
+/// An ASCII surface (mc, tig) must not match inside a longer ASCII word.
+fn ascii_word_boundary(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let left = start == 0 || !b[start - 1].is_ascii_alphabetic();
+    let right = end >= b.len() || !b[end].is_ascii_alphabetic();
+    left && right
+}

@@ -1,0 +1,180 @@
+//! In-memory features of every record, by dense slot.
+//!
+//! The index answers "which documents match these words"; everything else a
+//! search or a match needs per company (where it is, its codes, its
+//! certifications, its concepts, its freshness, who may see it) lives here,
+//! compact and addressable by the `slot` fast field. A slot is stable for an
+//! id across upserts; deleted slots are reused.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::normalize_key;
+use crate::concepts::{ConceptSet, Ontology};
+use crate::model::{
+    Company, Date, GeoPoint, JsicCode, MunicipalityCode, Need, NeedStatus, RecordId, Visibility,
+};
+use crate::taxonomy::Taxonomy;
+
+/// What matching and filtering need to know about a company.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompanyFeatures {
+    pub id: RecordId,
+    pub name: String,
+    pub municipality: MunicipalityCode,
+    /// The company's location, or its municipality's office when it has none.
+    pub location: Option<GeoPoint>,
+    pub jsic: Vec<JsicCode>,
+    /// Canonical certification names.
+    pub certifications: Vec<String>,
+    /// Normalized equipment names, makers and models.
+    pub equipment: Vec<String>,
+    pub concepts: ConceptSet,
+    pub updated_at: Option<Date>,
+    pub employees: Option<u32>,
+    pub visibility: Visibility,
+}
+
+impl CompanyFeatures {
+    pub fn new(c: &Company, tax: &Taxonomy, ontology: &Ontology) -> CompanyFeatures {
+        let mut equipment: Vec<String> = Vec::new();
+        for e in &c.equipment {
+            for part in [Some(&e.name), e.maker.as_ref(), e.model.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                equipment.push(normalize_key(part));
+            }
+        }
+        CompanyFeatures {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            municipality: c.municipality_code,
+            location: c.location.or_else(|| tax.office(c.municipality_code)),
+            jsic: c.industry_codes.clone(),
+            certifications: c
+                .certifications
+                .iter()
+                .map(|x| tax.canonical_certification(x))
+                .collect(),
+            equipment,
+            concepts: ontology.company_concepts(c),
+            updated_at: c.updated_at,
+            employees: c.employees,
+            visibility: c.visibility,
+        }
+    }
+
+    pub fn is_stale(&self, cutoff: Date) -> bool {
+        self.updated_at.is_none_or(|d| d < cutoff)
+    }
+}
+
+/// A need with its extracted concepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeedEntry {
+    pub need: Need,
+    pub concepts: ConceptSet,
+}
+
+impl NeedEntry {
+    pub fn is_open(&self) -> bool {
+        self.need.status == NeedStatus::Open
+    }
+}
+
+/// Slots of one record kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Slots<T> {
+    pub entries: Vec<Option<T>>,
+    pub by_id: HashMap<RecordId, u32>,
+    free: Vec<u32>,
+}
+
+impl<T> Default for Slots<T> {
+    fn default() -> Self {
+        Slots {
+            entries: Vec::new(),
+            by_id: HashMap::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T> Slots<T> {
+    /// The slot of `id`, reserving a new one if it has none.
+    pub fn reserve(&mut self, id: &RecordId) -> u32 {
+        if let Some(&s) = self.by_id.get(id) {
+            return s;
+        }
+        let s = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.entries.push(None);
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.by_id.insert(id.clone(), s);
+        s
+    }
+
+    pub fn set(&mut self, slot: u32, value: T) {
+        let i = slot as usize;
+        if i >= self.entries.len() {
+            self.entries.resize_with(i + 1, || None);
+        }
+        self.entries[i] = Some(value);
+    }
+
+    pub fn remove(&mut self, id: &RecordId) -> Option<u32> {
+        let s = self.by_id.remove(id)?;
+        self.entries[s as usize] = None;
+        self.free.push(s);
+        Some(s)
+    }
+
+    pub fn get(&self, slot: u32) -> Option<&T> {
+        self.entries.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    pub fn slot_of(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
+    }
+
+    /// Rebuild the free list and id map after a bulk load.
+    pub fn reindex(&mut self, id: impl Fn(&T) -> RecordId) {
+        self.by_id.clear();
+        self.free.clear();
+        for (i, e) in self.entries.iter().enumerate() {
+            match e {
+                Some(e) => {
+                    self.by_id.insert(id(e), i as u32);
+                }
+                None => self.free.push(i as u32),
+            }
+        }
+    }
+}
+
+/// Everything held in memory.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Records {
+    pub companies: Slots<CompanyFeatures>,
+    pub needs: Slots<NeedEntry>,
+}

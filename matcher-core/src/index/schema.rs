@@ -1,0 +1,184 @@
+//! The tantivy schemas of the two indexes (companies, needs) and the
+//! conversion of records into documents.
+//!
+//! Text fields use the project's Japanese tokenizers; `grams` holds
+//! character bigrams at low weight for recall; `concepts` holds concept ids
+//! (with their ancestors) for paraphrase-proof candidate generation. The full
+//! record is stored as JSON so it survives restarts; filters and facets are
+//! answered from in-memory features (see `records.rs`), not from the index.
+
+use std::sync::Arc;
+
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
+};
+use tantivy::tokenizer::TokenizerManager;
+use tantivy::TantivyDocument;
+
+use crate::analysis::bigram::{BigramTokenizer, BIGRAM_TOKENIZER_NAME};
+use crate::analysis::tokenizer::{JapaneseTokenizer, PROFILE_TOKENIZER_NAME, TOKENIZER_NAME};
+use crate::analysis::Analyzer;
+use crate::concepts::{ConceptSet, Ontology};
+use crate::model::{Company, Need};
+
+fn text(tokenizer: &str, positions: bool) -> TextOptions {
+    let record = if positions {
+        IndexRecordOption::WithFreqsAndPositions
+    } else {
+        IndexRecordOption::WithFreqs
+    };
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(record),
+    )
+}
+
+/// Fields of the company index.
+#[derive(Debug, Clone, Copy)]
+pub struct CompanyFields {
+    pub id: Field,
+    pub slot: Field,
+    pub record: Field,
+    pub name: Field,
+    pub reading: Field,
+    pub capabilities: Field,
+    pub products: Field,
+    pub equipment: Field,
+    pub grams: Field,
+    pub concepts: Field,
+}
+
+impl CompanyFields {
+    pub fn schema() -> (Schema, CompanyFields) {
+        let mut b = Schema::builder();
+        let f = CompanyFields {
+            id: b.add_text_field("id", STRING | STORED),
+            slot: b.add_u64_field("slot", FAST | STORED),
+            record: b.add_text_field("record", STORED),
+            name: b.add_text_field("name", text(TOKENIZER_NAME, true)),
+            reading: b.add_text_field("reading", text(BIGRAM_TOKENIZER_NAME, false)),
+            capabilities: b.add_text_field("capabilities", text(PROFILE_TOKENIZER_NAME, true)),
+            products: b.add_text_field("products", text(PROFILE_TOKENIZER_NAME, true)),
+            equipment: b.add_text_field("equipment", text(TOKENIZER_NAME, true)),
+            grams: b.add_text_field("grams", text(BIGRAM_TOKENIZER_NAME, false)),
+            concepts: b.add_text_field("concepts", STRING),
+        };
+        (b.build(), f)
+    }
+}
+
+/// Fields of the need index.
+#[derive(Debug, Clone, Copy)]
+pub struct NeedFields {
+    pub id: Field,
+    pub slot: Field,
+    pub record: Field,
+    pub text: Field,
+    pub grams: Field,
+    pub concepts: Field,
+}
+
+impl NeedFields {
+    pub fn schema() -> (Schema, NeedFields) {
+        let mut b = Schema::builder();
+        let f = NeedFields {
+            id: b.add_text_field("id", STRING | STORED),
+            slot: b.add_u64_field("slot", FAST | STORED),
+            record: b.add_text_field("record", STORED),
+            text: b.add_text_field("text", text(TOKENIZER_NAME, true)),
+            grams: b.add_text_field("grams", text(BIGRAM_TOKENIZER_NAME, false)),
+            concepts: b.add_text_field("concepts", STRING),
+        };
+        (b.build(), f)
+    }
+}
+
+/// Register the project's tokenizers on an index's manager.
+pub fn register_tokenizers(manager: &TokenizerManager, analyzer: &Arc<Analyzer>) {
+    manager.register(TOKENIZER_NAME, JapaneseTokenizer::new(analyzer.clone()));
+    manager.register(
+        PROFILE_TOKENIZER_NAME,
+        JapaneseTokenizer::profile(analyzer.clone()),
+    );
+    manager.register(BIGRAM_TOKENIZER_NAME, BigramTokenizer);
+}
+
+/// The equipment of a company as one text (name, maker, model, spec per line).
+pub fn equipment_text(c: &Company) -> String {
+    let mut s = String::new();
+    for e in &c.equipment {
+        for part in [
+            Some(&e.name),
+            e.maker.as_ref(),
+            e.model.as_ref(),
+            e.spec.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            s.push_str(part);
+            s.push(' ');
+        }
+        s.push('\n');
+    }
+    s
+}
+
+pub fn company_doc(
+    f: &CompanyFields,
+    c: &Company,
+    slot: u32,
+    reading: &str,
+    concepts: &ConceptSet,
+    ontology: &Ontology,
+) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    d.add_text(f.id, c.id.as_str());
+    d.add_u64(f.slot, slot as u64);
+    d.add_text(f.record, serde_json::to_string(c).unwrap_or_default());
+    d.add_text(f.name, &c.name);
+    let mut r = c.name_kana.clone().unwrap_or_default();
+    r.push(' ');
+    r.push_str(reading);
+    d.add_text(f.reading, r);
+    d.add_text(f.capabilities, &c.capabilities);
+    if let Some(p) = &c.products {
+        d.add_text(f.products, p);
+    }
+    let eq = equipment_text(c);
+    d.add_text(f.equipment, &eq);
+    let mut grams = String::with_capacity(c.capabilities.len() + eq.len() + 64);
+    grams.push_str(&c.name);
+    grams.push('\n');
+    grams.push_str(&c.capabilities);
+    grams.push('\n');
+    grams.push_str(c.products.as_deref().unwrap_or(""));
+    grams.push('\n');
+    grams.push_str(&eq);
+    d.add_text(f.grams, grams);
+    for id in ontology.index_terms(concepts) {
+        d.add_text(f.concepts, &ontology.concept(id).id);
+    }
+    d
+}
+
+pub fn need_doc(
+    f: &NeedFields,
+    n: &Need,
+    slot: u32,
+    concepts: &ConceptSet,
+    ontology: &Ontology,
+) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    d.add_text(f.id, n.id.as_str());
+    d.add_u64(f.slot, slot as u64);
+    d.add_text(f.record, serde_json::to_string(n).unwrap_or_default());
+    let body = format!("{}\n{}\n{}", n.title, n.text, n.equipment.join(" "));
+    d.add_text(f.text, &body);
+    d.add_text(f.grams, &body);
+    for id in ontology.index_terms(concepts) {
+        d.add_text(f.concepts, &ontology.concept(id).id);
+    }
+    d
+}
