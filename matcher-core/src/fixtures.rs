@@ -85,3 +85,31 @@ pub fn qrels(
     }
     Ok(out)
 }
+
+/// What loading the bundled fixtures did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FixtureLoad {
+    pub companies: usize,
+    pub needs: usize,
+    pub rejected: usize,
+}
+
+/// Load the bundled companies and needs into `engine` (used by `matcher serve`
+/// on first start with an empty data folder) and save a snapshot.
+pub fn load_into(
+    engine: &crate::Engine,
+    dir: &Path,
+) -> Result<FixtureLoad, Box<dyn std::error::Error + Send + Sync>> {
+    let tax = &engine.ctx.taxonomy;
+    let c = companies(dir, tax)?;
+    let n = needs(dir, tax)?;
+    let out = FixtureLoad {
+        companies: c.records.len(),
+        needs: n.records.len(),
+        rejected: c.rejected.len() + n.rejected.len(),
+    };
+    engine.upsert_companies(c.records)?;
+    engine.upsert_needs(n.records)?;
+    engine.save_snapshot()?;
+    Ok(out)
+}

@@ -8,6 +8,7 @@ pub mod fixtures;
 pub mod generator;
 pub mod import;
 pub mod index;
+pub mod matching;
 pub mod model;
 pub mod persist;
 pub mod taxonomy;

@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 
+use matcher_http as _;
+
 #[derive(Parser)]
 #[command(
     name = "matcher",

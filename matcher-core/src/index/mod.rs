@@ -17,7 +17,7 @@ pub mod schema;
 pub mod search;
 pub mod snippet;
 
-mod query;
+pub(crate) mod query;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
@@ -66,6 +66,7 @@ pub struct Context {
     pub ontology: Ontology,
     /// Profiles not confirmed for this many months are stale.
     pub stale_months: u32,
+    pub match_config: crate::matching::MatchConfig,
 }
 
 impl Context {
@@ -79,6 +80,7 @@ impl Context {
             taxonomy,
             ontology,
             stale_months: 24,
+            match_config: Default::default(),
         })
     }
 

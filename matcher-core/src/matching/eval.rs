@@ -1,0 +1,192 @@
+//! Quality on judged needs: nDCG@10, Recall@50 and MRR, for each step of
+//! the method side by side, measured in one run.
+//!
+//! Relevance: `qrels.tsv` grades 0–3. nDCG uses gain 2^g − 1 with the ideal
+//! ranking of all judged companies; Recall@50 counts companies graded ≥ 1;
+//! MRR is the reciprocal rank of the first company graded ≥ 2. Candidate
+//! recall is the share of grade ≥ 1 companies present in the candidate set
+//! before rescoring (what the candidate cut loses). Evaluation runs as a
+//! coordinator (restricted companies are judged like the others).
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{Ablation, MatchOptions};
+use crate::index::{Engine, EngineError, Role};
+use crate::model::{Need, NeedStatus};
+
+/// Need id → company id → grade.
+pub type Qrels = HashMap<String, HashMap<String, u8>>;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub name: String,
+    pub needs: usize,
+    pub ndcg_at_10: f64,
+    pub recall_at_50: f64,
+    pub mrr: f64,
+    pub candidate_recall: f64,
+}
+
+/// The evaluated steps: each adds one part of the method.
+pub fn steps() -> Vec<(&'static str, Ablation)> {
+    vec![
+        ("bm25", Ablation::BM25),
+        (
+            "+constraints",
+            Ablation {
+                constraints: true,
+                ..Ablation::BM25
+            },
+        ),
+        (
+            "+synonyms",
+            Ablation {
+                constraints: true,
+                synonyms: true,
+                ..Ablation::BM25
+            },
+        ),
+        (
+            "+rescoring",
+            Ablation {
+                constraints: true,
+                synonyms: true,
+                concepts: false,
+                rescore: true,
+            },
+        ),
+        ("+concepts (hybrid)", Ablation::FULL),
+    ]
+}
+
+fn dcg(grades: &[u8]) -> f64 {
+    grades
+        .iter()
+        .enumerate()
+        .map(|(i, &g)| ((1u32 << g) - 1) as f64 / (i as f64 + 2.0).log2())
+        .sum()
+}
+
+/// Metrics of one ranking against one need's judgments.
+pub fn score_ranking(ranking: &[String], judged: &HashMap<String, u8>) -> (f64, f64, f64) {
+    let grade = |id: &String| judged.get(id).copied().unwrap_or(0);
+    let top10: Vec<u8> = ranking.iter().take(10).map(grade).collect();
+    let mut ideal: Vec<u8> = judged.values().copied().collect();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    ideal.truncate(10);
+    let idcg = dcg(&ideal);
+    let ndcg = if idcg > 0.0 { dcg(&top10) / idcg } else { 0.0 };
+    let relevant = judged.values().filter(|&&g| g >= 1).count();
+    let found = ranking.iter().take(50).filter(|id| grade(id) >= 1).count();
+    let recall = if relevant > 0 {
+        found as f64 / relevant as f64
+    } else {
+        0.0
+    };
+    let mrr = ranking
+        .iter()
+        .position(|id| grade(id) >= 2)
+        .map_or(0.0, |p| 1.0 / (p as f64 + 1.0));
+    (ndcg, recall, mrr)
+}
+
+/// Evaluate every step on the open, judged needs.
+pub fn evaluate(
+    engine: &Engine,
+    needs: &[Need],
+    qrels: &Qrels,
+) -> Result<Vec<Metrics>, EngineError> {
+    let judged: Vec<&Need> = needs
+        .iter()
+        .filter(|n| {
+            n.status == NeedStatus::Open
+                && qrels
+                    .get(n.id.as_str())
+                    .is_some_and(|j| j.values().any(|&g| g >= 1))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (name, ab) in steps() {
+        let opts = MatchOptions {
+            top_k: 50,
+            explain: false,
+            ablation: ab,
+            ..MatchOptions::default()
+        };
+        let per: Vec<Result<(f64, f64, f64, f64), EngineError>> = judged
+            .par_iter()
+            .map(|n| {
+                let j = &qrels[n.id.as_str()];
+                let r = engine.match_need(n, Role::Coordinator, &opts)?;
+                let ranking: Vec<String> = r.matches.into_iter().map(|m| m.company_id).collect();
+                let (ndcg, recall, mrr) = score_ranking(&ranking, j);
+                let p = engine.prepare_need(n, ab);
+                let cands = engine.candidates(&p, Role::Coordinator, ab)?;
+                let rec = engine.read_records();
+                let relevant = j.values().filter(|&&g| g >= 1).count().max(1);
+                let in_cands = cands
+                    .iter()
+                    .filter(|(s, _)| {
+                        rec.companies
+                            .get(*s)
+                            .is_some_and(|f| j.get(f.id.as_str()).is_some_and(|&g| g >= 1))
+                    })
+                    .count();
+                Ok((ndcg, recall, mrr, in_cands as f64 / relevant as f64))
+            })
+            .collect();
+        let mut sums = (0.0, 0.0, 0.0, 0.0);
+        for r in &per {
+            let (a, b, c, d) = r.as_ref().map_err(|e| EngineError::Other(e.to_string()))?;
+            sums = (sums.0 + a, sums.1 + b, sums.2 + c, sums.3 + d);
+        }
+        let n = judged.len().max(1) as f64;
+        out.push(Metrics {
+            name: name.to_owned(),
+            needs: judged.len(),
+            ndcg_at_10: sums.0 / n,
+            recall_at_50: sums.1 / n,
+            mrr: sums.2 / n,
+            candidate_recall: sums.3 / n,
+        });
+    }
+    Ok(out)
+}
+
+/// A Markdown table of the metrics.
+pub fn markdown(metrics: &[Metrics]) -> String {
+    let mut s = String::from("| method | needs | nDCG@10 | Recall@50 | MRR | candidate recall |\n|---|---|---|---|---|---|\n");
+    for m in metrics {
+        s.push_str(&format!(
+            "| {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
+            m.name, m.needs, m.ndcg_at_10, m.recall_at_50, m.mrr, m.candidate_recall
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_of_a_known_ranking() {
+        let judged: HashMap<String, u8> = [("a", 3), ("b", 2), ("c", 1)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
+        let perfect: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let (ndcg, recall, mrr) = score_ranking(&perfect, &judged);
+        assert!(
+            (ndcg - 1.0).abs() < 1e-9 && (recall - 1.0).abs() < 1e-9 && (mrr - 1.0).abs() < 1e-9
+        );
+        let worse: Vec<String> = ["x", "c", "b"].iter().map(|s| s.to_string()).collect();
+        let (ndcg2, recall2, mrr2) = score_ranking(&worse, &judged);
+        assert!(
+            ndcg2 < ndcg && (recall2 - 2.0 / 3.0).abs() < 1e-9 && (mrr2 - 1.0 / 3.0).abs() < 1e-9
+        );
+    }
+}

@@ -1,0 +1,641 @@
+//! Need-to-seed matching: candidates from the index, rescored in parallel.
+//!
+//! ```text
+//! need ──analyze_scoped──► terms (+synonyms) ─┐
+//!      ──ontology────────► concepts ──────────┼─► BM25 over seeds + concept ids ─► candidates
+//!                                             │     (privacy, owner, region, certifications filtered)
+//! candidates ──rayon──► K × 7 signal matrix (ndarray) · weights ─► totals ─► top-k + explanations
+//! ```
+//! Each signal is in [0, 1] and reported with its contribution, so a
+//! coordinator can say "why you" from the evidence.
+
+pub mod batch;
+pub mod eval;
+pub mod explain;
+pub mod signals;
+pub mod weights;
+
+use ndarray::{Array1, Array2, Axis};
+use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::Term;
+
+use crate::concepts::ConceptSet;
+use crate::index::query::{self, QueryTerm};
+use crate::index::records::CompanyFeatures;
+use crate::index::search::SlotCollector;
+use crate::index::{Engine, EngineError, Role};
+use crate::model::{Date, GeoPoint, MunicipalityCode, Need, NeedStatus};
+use signals::{SizeHint, N_SIGNALS, SIGNALS};
+
+pub use explain::{Evidence, Explanation};
+pub use weights::{MatchConfig, Weights};
+
+/// Largest top-k a caller may ask for.
+pub const MAX_TOP_K: usize = 200;
+
+/// What to compute, beyond the default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchOptions {
+    pub top_k: usize,
+    /// Compute reciprocal scores for candidates with open needs.
+    pub mutual: bool,
+    /// Rank by the mutual score instead of the one-way score.
+    pub rank_by_mutual: bool,
+    pub explain: bool,
+    /// Ablation switches for evaluation (all on in production).
+    pub ablation: Ablation,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            top_k: 20,
+            mutual: false,
+            rank_by_mutual: false,
+            explain: true,
+            ablation: Ablation::FULL,
+        }
+    }
+}
+
+/// Parts of the method that can be switched off to measure what each adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ablation {
+    pub constraints: bool,
+    pub synonyms: bool,
+    pub concepts: bool,
+    pub rescore: bool,
+}
+
+impl Ablation {
+    pub const FULL: Ablation = Ablation {
+        constraints: true,
+        synonyms: true,
+        concepts: true,
+        rescore: true,
+    };
+    pub const BM25: Ablation = Ablation {
+        constraints: false,
+        synonyms: false,
+        concepts: false,
+        rescore: false,
+    };
+}
+
+/// One signal's value and its share of the total.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    pub name: &'static str,
+    pub value: f32,
+    pub weight: f32,
+    pub contribution: f32,
+    pub applies: bool,
+}
+
+/// Reciprocal score for a two-sided match.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mutual {
+    /// The candidate's open need best served by the need's owner.
+    pub need_id: String,
+    pub reverse_score: f32,
+    /// Harmonic mean of both directions.
+    pub score: f32,
+    pub is_mutual: bool,
+}
+
+/// One candidate partner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Match {
+    pub company_id: String,
+    pub name: String,
+    pub score: f32,
+    pub stale: bool,
+    pub signals: Vec<Signal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutual: Option<Mutual>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// The answer for one need.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchResult {
+    pub need_id: String,
+    /// Candidates rescored (after privacy and hard filters).
+    pub candidates: usize,
+    pub matches: Vec<Match>,
+}
+
+/// What is computed once per need.
+pub(crate) struct PreparedNeed<'a> {
+    pub need: &'a Need,
+    pub terms: Vec<QueryTerm>,
+    pub concepts: ConceptSet,
+    pub origin: Option<(GeoPoint, Option<MunicipalityCode>)>,
+    pub wanted_jsic: Vec<crate::model::JsicCode>,
+    pub wanted_equipment: Vec<String>,
+    pub size: Option<SizeHint>,
+    pub owner_slot: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error("top_k {0} is out of range 1..={MAX_TOP_K}")]
+    TopK(usize),
+}
+
+impl Engine {
+    pub(crate) fn prepare_need<'a>(&self, need: &'a Need, ab: Ablation) -> PreparedNeed<'a> {
+        let ctx = &self.ctx;
+        let text = format!("{}\n{}", need.title, need.text);
+        let analyzed = ctx.analyzer.analyze_scoped(&text, true);
+        let mut terms = if ab.synonyms {
+            query::expand_terms(&ctx.analyzer, &analyzed)
+        } else {
+            let mut v: Vec<QueryTerm> = Vec::new();
+            for t in &analyzed {
+                if !v.iter().any(|q| q.term == t.term) {
+                    v.push(QueryTerm {
+                        term: t.term.clone(),
+                        weight: 1.0,
+                    });
+                }
+            }
+            v
+        };
+        for e in &need.equipment {
+            for t in ctx.analyzer.analyze(e) {
+                if !terms.iter().any(|q| q.term == t.term) {
+                    terms.push(QueryTerm {
+                        term: t.term,
+                        weight: 1.0,
+                    });
+                }
+            }
+        }
+        let concepts = if ab.concepts {
+            ctx.ontology.need_concepts(need)
+        } else {
+            ConceptSet::default()
+        };
+        let rec = self.read_records();
+        let owner_slot = need
+            .company_id
+            .as_ref()
+            .and_then(|id| rec.companies.slot_of(id.as_str()));
+        let owner = owner_slot.and_then(|s| rec.companies.get(s));
+        let origin = owner
+            .and_then(|o| o.location.map(|l| (l, Some(o.municipality))))
+            .or_else(|| {
+                let r = need.region.as_ref()?;
+                let m = *r.municipality_codes.first()?;
+                ctx.taxonomy.office(m).map(|p| (p, Some(m)))
+            });
+        let wanted_jsic = if need.industry_codes.is_empty() {
+            owner.map(|o| o.jsic.clone()).unwrap_or_default()
+        } else {
+            need.industry_codes.clone()
+        };
+        PreparedNeed {
+            need,
+            terms,
+            concepts,
+            origin,
+            wanted_jsic,
+            wanted_equipment: need
+                .equipment
+                .iter()
+                .map(|e| crate::analysis::normalize_key(e))
+                .collect(),
+            size: signals::size_hint(&text),
+            owner_slot,
+        }
+    }
+
+    /// The candidate query: BM25 over the seed fields, plus concept ids.
+    fn candidate_query(&self, p: &PreparedNeed) -> Box<dyn Query> {
+        let f = self.companies.fields;
+        let mut clauses = query::terms_query(
+            &p.terms,
+            &[
+                (f.capabilities, 1.5),
+                (f.products, 1.2),
+                (f.equipment, 1.2),
+                (f.name, 0.5),
+            ],
+        );
+        for &(c, w) in &p.concepts.0 {
+            let id = &self.ctx.ontology.concept(c).id;
+            let q = TermQuery::new(
+                Term::from_field_text(f.concepts, id),
+                IndexRecordOption::WithFreqs,
+            );
+            let boost = 2.0 * w * self.ctx.ontology.specificity(c);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Hard constraints of the need: region and required certifications.
+    fn passes_constraints(&self, p: &PreparedNeed, f: &CompanyFeatures) -> bool {
+        let need = p.need;
+        let tax = &self.ctx.taxonomy;
+        let required: Vec<String> = need
+            .certifications_required
+            .iter()
+            .map(|c| tax.canonical_certification(c))
+            .collect();
+        if !required.iter().all(|c| f.certifications.contains(c)) {
+            return false;
+        }
+        if let Some(r) = &need.region {
+            if !r.municipality_codes.is_empty()
+                && !r
+                    .municipality_codes
+                    .iter()
+                    .any(|m| m.base() == f.municipality.base())
+            {
+                return false;
+            }
+            if !r.prefecture_codes.is_empty()
+                && !r
+                    .prefecture_codes
+                    .iter()
+                    .any(|pc| pc.parse::<u8>().ok() == Some(f.municipality.prefecture()))
+            {
+                return false;
+            }
+            if let (Some(km), Some((origin, _))) = (r.max_distance_km, p.origin) {
+                match f.location {
+                    Some(l) if l.distance_km(origin) <= km => {}
+                    _ => return false,
+                }
+            }
+        }
+        true
+    }
+
+    /// Candidates for a prepared need: (slot, bm25), best first, cut to the configured size.
+    pub(crate) fn candidates(
+        &self,
+        p: &PreparedNeed,
+        role: Role,
+        ab: Ablation,
+    ) -> Result<Vec<(u32, f32)>, EngineError> {
+        let q = self.candidate_query(p);
+        let searcher = self.companies.reader.searcher();
+        let raw = searcher.search(q.as_ref(), &SlotCollector)?;
+        let rec = self.read_records();
+        let mut c: Vec<(u32, f32)> = raw
+            .into_iter()
+            .filter(|(slot, _)| {
+                Some(*slot) != p.owner_slot
+                    && rec.companies.get(*slot).is_some_and(|f| {
+                        role.may_see(f.visibility)
+                            && (!ab.constraints || self.passes_constraints(p, f))
+                    })
+            })
+            .collect();
+        let by_id = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
+        c.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| by_id(a.0).cmp(by_id(b.0))));
+        c.truncate(self.ctx.match_config.candidates);
+        Ok(c)
+    }
+
+    /// Score candidates: a K × N_SIGNALS matrix built in parallel, combined by weights.
+    pub(crate) fn rescore(
+        &self,
+        p: &PreparedNeed,
+        cands: &[(u32, f32)],
+        ab: Ablation,
+    ) -> (Array2<f32>, [bool; N_SIGNALS]) {
+        let ctx = &self.ctx;
+        let rec = self.read_records();
+        let max_bm25 = cands
+            .iter()
+            .map(|c| c.1)
+            .fold(0.0f32, f32::max)
+            .max(f32::EPSILON);
+        let today = Date::today();
+        let applies = [
+            true,
+            ab.concepts && !p.concepts.is_empty(),
+            !p.wanted_equipment.is_empty(),
+            !p.wanted_jsic.is_empty(),
+            p.origin.is_some(),
+            true,
+            p.size.is_some(),
+        ];
+        let mut m = Array2::<f32>::zeros((cands.len(), N_SIGNALS));
+        m.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(cands.par_iter())
+            .for_each(|(mut row, &(slot, bm25))| {
+                let Some(f) = rec.companies.get(slot) else {
+                    return;
+                };
+                row[0] = bm25 / max_bm25;
+                if applies[1] {
+                    row[1] = signals::concept_similarity(&ctx.ontology, &p.concepts, &f.concepts).0;
+                }
+                if applies[2] {
+                    row[2] = signals::equipment_match(&p.wanted_equipment, &f.equipment).0;
+                }
+                if applies[3] {
+                    row[3] = signals::jsic_proximity(&p.wanted_jsic, &f.jsic, |c| {
+                        ctx.taxonomy.section_of(c).map(str::to_owned)
+                    });
+                }
+                if let Some((o, om)) = p.origin {
+                    row[4] = signals::geography(o, om, f).0;
+                }
+                row[5] = signals::freshness(f.updated_at, today, ctx.stale_months);
+                if let Some(h) = p.size {
+                    row[6] = signals::size_fit(h, f.employees);
+                }
+            });
+        (m, applies)
+    }
+
+    /// Effective weights: zero for signals that do not apply, normalized to sum 1.
+    fn effective_weights(&self, applies: &[bool; N_SIGNALS]) -> Array1<f32> {
+        let w = self.ctx.match_config.weights.as_array();
+        let mut v = Array1::from_iter(
+            w.iter()
+                .zip(applies)
+                .map(|(w, a)| if *a { *w } else { 0.0 }),
+        );
+        let sum = v.sum();
+        if sum > 0.0 {
+            v /= sum;
+        }
+        v
+    }
+
+    /// Rank a need's candidates: (slot, total, signal row). Deterministic.
+    pub(crate) fn rank(
+        &self,
+        p: &PreparedNeed,
+        role: Role,
+        ab: Ablation,
+    ) -> Result<Vec<(u32, f32, [f32; N_SIGNALS])>, EngineError> {
+        let cands = self.candidates(p, role, ab)?;
+        let (m, applies) = self.rescore(p, &cands, ab);
+        let w = self.effective_weights(&applies);
+        let totals = if ab.rescore {
+            m.dot(&w)
+        } else {
+            m.column(0).to_owned()
+        };
+        let rec = self.read_records();
+        let mut ranked: Vec<(u32, f32, [f32; N_SIGNALS])> = cands
+            .iter()
+            .enumerate()
+            .map(|(i, &(slot, _))| {
+                let mut row = [0.0; N_SIGNALS];
+                for (k, v) in m.row(i).iter().enumerate() {
+                    row[k] = *v;
+                }
+                (slot, totals[i], row)
+            })
+            .collect();
+        let id = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(id(b.0))));
+        Ok(ranked)
+    }
+
+    /// Companies that can meet `need`, best first, with reasons.
+    pub fn match_need(
+        &self,
+        need: &Need,
+        role: Role,
+        opts: &MatchOptions,
+    ) -> Result<MatchResult, EngineError> {
+        if opts.top_k == 0 || opts.top_k > MAX_TOP_K {
+            return Err(EngineError::Other(MatchError::TopK(opts.top_k).to_string()));
+        }
+        let p = self.prepare_need(need, opts.ablation);
+        let ranked = self.rank(&p, role, opts.ablation)?;
+        let candidates = ranked.len();
+        let applies = self.rescore(&p, &[], opts.ablation).1;
+        let w = self.effective_weights(&applies);
+        let cutoff = self.ctx.stale_cutoff();
+        let mut matches: Vec<Match> = Vec::new();
+        let take = if opts.rank_by_mutual {
+            ranked.len().min(opts.top_k * 3)
+        } else {
+            opts.top_k
+        };
+        for &(slot, total, row) in ranked.iter().take(take) {
+            let Some(f) = self.read_records().companies.get(slot).cloned() else {
+                continue;
+            };
+            let signals = SIGNALS
+                .iter()
+                .enumerate()
+                .map(|(k, name)| Signal {
+                    name,
+                    value: row[k],
+                    weight: w[k],
+                    contribution: w[k] * row[k],
+                    applies: applies[k],
+                })
+                .collect();
+            let explanation = if opts.explain {
+                Some(self.explain(&p, &f, &row)?)
+            } else {
+                None
+            };
+            let mutual = if opts.mutual {
+                self.mutual(need, &f, total, role)?
+            } else {
+                None
+            };
+            matches.push(Match {
+                company_id: f.id.to_string(),
+                name: f.name.clone(),
+                score: total,
+                stale: f.is_stale(cutoff),
+                signals,
+                mutual,
+                explanation,
+            });
+        }
+        if opts.rank_by_mutual {
+            let key = |m: &Match| m.mutual.as_ref().map_or(0.0, |x| x.score);
+            matches.sort_by(|a, b| {
+                key(b)
+                    .total_cmp(&key(a))
+                    .then_with(|| b.score.total_cmp(&a.score))
+                    .then_with(|| a.company_id.cmp(&b.company_id))
+            });
+            matches.truncate(opts.top_k);
+        }
+        Ok(MatchResult {
+            need_id: need.id.to_string(),
+            candidates,
+            matches,
+        })
+    }
+
+    /// Match a stored need by id. `None` if there is no such need.
+    pub fn match_need_id(
+        &self,
+        id: &str,
+        role: Role,
+        opts: &MatchOptions,
+    ) -> Result<Option<MatchResult>, EngineError> {
+        match self.need(id) {
+            Some(n) => self.match_need(&n, role, opts).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// How well the owner of `need` serves the open needs of candidate `b`.
+    fn mutual(
+        &self,
+        need: &Need,
+        b: &CompanyFeatures,
+        forward: f32,
+        role: Role,
+    ) -> Result<Option<Mutual>, EngineError> {
+        let Some(owner) = need.company_id.as_ref() else {
+            return Ok(None);
+        };
+        let b_needs: Vec<Need> = {
+            let rec = self.read_records();
+            rec.needs
+                .iter()
+                .filter(|(_, e)| e.is_open() && e.need.company_id.as_ref() == Some(&b.id))
+                .map(|(_, e)| e.need.clone())
+                .collect()
+        };
+        let mut best: Option<Mutual> = None;
+        for bn in &b_needs {
+            let p = self.prepare_need(bn, Ablation::FULL);
+            let ranked = self.rank(&p, role, Ablation::FULL)?;
+            let rec = self.read_records();
+            let reverse = ranked
+                .iter()
+                .find(|(s, _, _)| rec.companies.get(*s).is_some_and(|f| f.id == *owner))
+                .map_or(0.0, |r| r.1);
+            let score = if forward + reverse > 0.0 {
+                2.0 * forward * reverse / (forward + reverse)
+            } else {
+                0.0
+            };
+            if best.as_ref().is_none_or(|m| score > m.score) {
+                let t = self.ctx.match_config.mutual_threshold;
+                best = Some(Mutual {
+                    need_id: bn.id.to_string(),
+                    reverse_score: reverse,
+                    score,
+                    is_mutual: forward >= t && reverse >= t,
+                });
+            }
+        }
+        Ok(best)
+    }
+
+    /// Open needs that company `id` could serve, best first. `None` if the
+    /// company does not exist or `role` may not see it.
+    pub fn opportunities(
+        &self,
+        id: &str,
+        role: Role,
+        opts: &MatchOptions,
+    ) -> Result<Option<Vec<Opportunity>>, EngineError> {
+        let Some(me) = ({
+            let rec = self.read_records();
+            rec.companies
+                .slot_of(id)
+                .and_then(|s| rec.companies.get(s))
+                .filter(|f| role.may_see(f.visibility))
+                .cloned()
+        }) else {
+            return Ok(None);
+        };
+        let needs: Vec<Need> = {
+            let rec = self.read_records();
+            let mut v: Vec<Need> = rec
+                .needs
+                .iter()
+                .filter(|(_, e)| e.is_open() && e.need.company_id.as_ref() != Some(&me.id))
+                .filter(|(_, e)| !e.concepts.is_empty() || !e.need.text.is_empty())
+                .map(|(_, e)| e.need.clone())
+                .collect();
+            v.sort_by(|a, b| a.id.cmp(&b.id));
+            v
+        };
+        // Score me against every open need in parallel; keep needs where I rank.
+        let scored: Vec<Result<Option<Opportunity>, EngineError>> = needs
+            .par_iter()
+            .map(|n| {
+                let p = self.prepare_need(n, Ablation::FULL);
+                let ranked = self.rank(&p, Role::Coordinator, Ablation::FULL)?;
+                let Some(pos) = ranked.iter().position(|(s, _, _)| {
+                    self.read_records()
+                        .companies
+                        .get(*s)
+                        .is_some_and(|f| f.id == me.id)
+                }) else {
+                    return Ok(None);
+                };
+                let (_, score, row) = ranked[pos];
+                let explanation = if opts.explain {
+                    Some(self.explain(&p, &me, &row)?)
+                } else {
+                    None
+                };
+                Ok(Some(Opportunity {
+                    need_id: n.id.to_string(),
+                    title: n.title.clone(),
+                    score,
+                    rank: pos + 1,
+                    explanation,
+                }))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for r in scored {
+            if let Some(o) = r? {
+                out.push(o);
+            }
+        }
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.need_id.cmp(&b.need_id))
+        });
+        out.truncate(opts.top_k.clamp(1, MAX_TOP_K));
+        Ok(Some(out))
+    }
+}
+
+/// An open need a company could serve.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Opportunity {
+    pub need_id: String,
+    pub title: String,
+    pub score: f32,
+    /// The company's rank among all candidates for this need.
+    pub rank: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// Open needs, sorted by id.
+pub(crate) fn open_needs(engine: &Engine) -> Vec<Need> {
+    let mut v: Vec<Need> = engine
+        .read_records()
+        .needs
+        .iter()
+        .filter(|(_, e)| e.need.status == NeedStatus::Open)
+        .map(|(_, e)| e.need.clone())
+        .collect();
+    v.sort_by(|a, b| a.id.cmp(&b.id));
+    v
+}

@@ -1,0 +1,252 @@
+//! The rescoring signals, each a pure function into [0, 1].
+//!
+//! Each signal also says whether it *applies*: a need that names no
+//! equipment has no equipment signal, and its weight is shared among the
+//! signals that do apply rather than dragging every score down.
+
+use crate::concepts::{ConceptId, ConceptSet, Ontology};
+use crate::index::records::CompanyFeatures;
+use crate::model::{Date, GeoPoint, JsicCode, MunicipalityCode};
+
+/// The signals, in matrix column order.
+pub const SIGNALS: [&str; 7] = [
+    "text",
+    "concepts",
+    "equipment",
+    "jsic",
+    "geography",
+    "freshness",
+    "size",
+];
+pub const N_SIGNALS: usize = SIGNALS.len();
+
+/// JSIC proximity: same class 1.0 > group 0.75 > division 0.5 > section 0.25.
+pub fn jsic_proximity(
+    want: &[JsicCode],
+    have: &[JsicCode],
+    section_of: impl Fn(&JsicCode) -> Option<String>,
+) -> f32 {
+    let mut best = 0.0f32;
+    for w in want {
+        for h in have {
+            let common = w
+                .as_str()
+                .bytes()
+                .zip(h.as_str().bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            let digits = w.as_str().len().min(h.as_str().len());
+            let s = if w.as_str().len() == 1 || h.as_str().len() == 1 {
+                // a section letter against a code
+                if section_of(w) == section_of(h) && section_of(w).is_some() {
+                    0.25
+                } else {
+                    0.0
+                }
+            } else if common >= 4 || (common == digits && digits >= 2) {
+                // same class, or the wanted code covers the company's
+                match digits {
+                    4 => 1.0,
+                    3 => 0.85,
+                    _ => 0.7,
+                }
+            } else if common == 3 {
+                0.75
+            } else if common == 2 {
+                0.5
+            } else if section_of(w).is_some() && section_of(w) == section_of(h) {
+                0.25
+            } else {
+                0.0
+            };
+            best = best.max(s);
+        }
+    }
+    best
+}
+
+/// Distance decay with a bonus for the same municipality (域内連携).
+pub fn geography(
+    from: GeoPoint,
+    from_municipality: Option<MunicipalityCode>,
+    to: &CompanyFeatures,
+) -> (f32, Option<f64>) {
+    let Some(loc) = to.location else {
+        return (0.0, None);
+    };
+    let d = from.distance_km(loc);
+    let mut s = (-d / 30.0).exp() as f32;
+    if from_municipality == Some(to.municipality) {
+        s = (s + 0.2).min(1.0);
+    }
+    (s, Some(d))
+}
+
+/// Freshness: 1 within a year, decaying to 0.3 at the stale cutoff and below.
+pub fn freshness(updated: Option<Date>, today: Date, stale_months: u32) -> f32 {
+    let Some(u) = updated else { return 0.3 };
+    let age_days = (today.days() - u.days()).max(0) as f32;
+    let fresh = 365.0;
+    let stale = stale_months as f32 * 30.44;
+    if age_days <= fresh {
+        1.0
+    } else if age_days >= stale {
+        0.3
+    } else {
+        1.0 - 0.7 * (age_days - fresh) / (stale - fresh).max(1.0)
+    }
+}
+
+/// What size of partner the need implies, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeHint {
+    /// 量産, 大ロット: capacity matters.
+    Volume,
+    /// 試作, 1個から, 小ロット: a small, flexible shop is fine.
+    Prototype,
+}
+
+pub fn size_hint(text: &str) -> Option<SizeHint> {
+    const VOLUME: &[&str] = &["量産", "大ロット", "月産", "年間数万", "万個"];
+    const PROTO: &[&str] = &["試作", "1個から", "一品", "小ロット", "単品"];
+    let v = VOLUME.iter().any(|w| text.contains(w));
+    let p = PROTO.iter().any(|w| text.contains(w));
+    match (v, p) {
+        (true, false) => Some(SizeHint::Volume),
+        (false, true) => Some(SizeHint::Prototype),
+        _ => None,
+    }
+}
+
+pub fn size_fit(hint: SizeHint, employees: Option<u32>) -> f32 {
+    let Some(n) = employees else { return 0.5 };
+    match hint {
+        SizeHint::Volume => ((n as f32).ln_1p() / 100f32.ln_1p()).min(1.0),
+        SizeHint::Prototype => {
+            if n <= 50 {
+                1.0
+            } else {
+                0.7
+            }
+        }
+    }
+}
+
+/// Wanted equipment found among the company's (normalized) equipment names.
+pub fn equipment_match<'a>(wanted: &'a [String], have: &[String]) -> (f32, Vec<&'a str>) {
+    if wanted.is_empty() {
+        return (0.0, Vec::new());
+    }
+    let found: Vec<&str> = wanted
+        .iter()
+        .filter(|w| {
+            have.iter()
+                .any(|h| h.contains(w.as_str()) || w.contains(h.as_str()) && h.chars().count() >= 3)
+        })
+        .map(String::as_str)
+        .collect();
+    (found.len() as f32 / wanted.len() as f32, found)
+}
+
+/// One need concept and how the company meets it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConceptHit {
+    pub want: ConceptId,
+    pub have: ConceptId,
+    pub relation: f32,
+}
+
+/// Hierarchy-aware concept similarity (exact > narrower > broader > sibling),
+/// weighted by the need concept's weight and specificity.
+pub fn concept_similarity(
+    ontology: &Ontology,
+    need: &ConceptSet,
+    company: &ConceptSet,
+) -> (f32, Vec<ConceptHit>) {
+    let mut num = 0.0f32;
+    let mut den = 0.0f32;
+    let mut hits = Vec::new();
+    for &(want, w) in &need.0 {
+        let weight = w * ontology.specificity(want);
+        den += weight;
+        let mut best: Option<ConceptHit> = None;
+        for &(have, hw) in &company.0 {
+            let r = ontology.relation(want, have) * hw.min(1.0);
+            if r > best.as_ref().map_or(0.0, |b| b.relation) {
+                best = Some(ConceptHit {
+                    want,
+                    have,
+                    relation: r,
+                });
+            }
+        }
+        if let Some(b) = best {
+            num += weight * b.relation;
+            hits.push(b);
+        }
+    }
+    if den == 0.0 {
+        (0.0, hits)
+    } else {
+        (num / den, hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(v: &[&str]) -> Vec<JsicCode> {
+        v.iter().map(|c| c.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn jsic_proximity_orders_levels() {
+        let sec = |c: &JsicCode| {
+            Some(if c.as_str().starts_with('2') || c.as_str() == "E" {
+                "E".to_string()
+            } else {
+                "G".to_string()
+            })
+        };
+        let class = jsic_proximity(&codes(&["2451"]), &codes(&["2451"]), sec);
+        let group = jsic_proximity(&codes(&["2451"]), &codes(&["2452"]), sec);
+        let division = jsic_proximity(&codes(&["2451"]), &codes(&["2461"]), sec);
+        let section = jsic_proximity(&codes(&["2451"]), &codes(&["2611"]), sec);
+        let none = jsic_proximity(&codes(&["2451"]), &codes(&["39"]), sec);
+        assert!(
+            class > group && group > division && division > section && section > none,
+            "{class} {group} {division} {section} {none}"
+        );
+        // a wanted division covers its classes
+        assert!(jsic_proximity(&codes(&["24"]), &codes(&["2451"]), sec) >= 0.7);
+    }
+
+    #[test]
+    fn freshness_decays() {
+        let today: Date = "2026-11-23".parse().unwrap();
+        assert_eq!(
+            freshness(Some("2026-06-01".parse().unwrap()), today, 24),
+            1.0
+        );
+        let mid = freshness(Some("2025-06-01".parse().unwrap()), today, 24);
+        assert!(mid < 1.0 && mid > 0.3);
+        assert_eq!(
+            freshness(Some("2020-01-01".parse().unwrap()), today, 24),
+            0.3
+        );
+    }
+
+    #[test]
+    fn size_hints() {
+        assert_eq!(
+            size_hint("月産1万個の量産をお願いしたい"),
+            Some(SizeHint::Volume)
+        );
+        assert_eq!(
+            size_hint("試作1個からお願いできる会社"),
+            Some(SizeHint::Prototype)
+        );
+        assert!(size_fit(SizeHint::Volume, Some(200)) > size_fit(SizeHint::Volume, Some(5)));
+    }
+}

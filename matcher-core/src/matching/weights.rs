@@ -1,0 +1,114 @@
+//! Signal weights and matching limits, from a TOML file with documented
+//! defaults (`config/matcher.toml` in the repository).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::signals::N_SIGNALS;
+
+/// How much each signal counts. Only signals that apply to a need share the
+/// total, so the weights need not sum to one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Weights {
+    pub text: f32,
+    pub concepts: f32,
+    pub equipment: f32,
+    pub jsic: f32,
+    pub geography: f32,
+    pub freshness: f32,
+    pub size: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            text: 0.35,
+            concepts: 0.35,
+            equipment: 0.10,
+            jsic: 0.08,
+            geography: 0.06,
+            freshness: 0.04,
+            size: 0.02,
+        }
+    }
+}
+
+impl Weights {
+    /// In [`super::signals::SIGNALS`] order.
+    pub fn as_array(&self) -> [f32; N_SIGNALS] {
+        [
+            self.text,
+            self.concepts,
+            self.equipment,
+            self.jsic,
+            self.geography,
+            self.freshness,
+            self.size,
+        ]
+    }
+}
+
+/// Matching configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchConfig {
+    pub weights: Weights,
+    /// Candidates taken from the index before rescoring.
+    pub candidates: usize,
+    /// Mutual matches need both directions at least this score.
+    pub mutual_threshold: f32,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        MatchConfig {
+            weights: Weights::default(),
+            candidates: 400,
+            mutual_threshold: 0.3,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+impl MatchConfig {
+    pub fn load(path: &Path) -> Result<MatchConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let cfg: MatchConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        if cfg
+            .weights
+            .as_array()
+            .iter()
+            .any(|w| !w.is_finite() || *w < 0.0)
+        {
+            return Err(ConfigError::Parse {
+                path: path.display().to_string(),
+                message: "weights must be non-negative numbers".into(),
+            });
+        }
+        if cfg.candidates == 0 {
+            return Err(ConfigError::Parse {
+                path: path.display().to_string(),
+                message: "candidates must be at least 1".into(),
+            });
+        }
+        Ok(cfg)
+    }
+}

@@ -1,0 +1,1 @@
+//! Placeholder: the HTTP layer (issue 6) is being written.
