@@ -317,32 +317,33 @@ impl Ontology {
                 });
             }
         }
+        // Machines named in the text imply what they do (NC旋盤10台 → 旋削).
+        for m in self.equipment.find_iter(&norm.text) {
+            let (s, e) = norm.orig_span(m.start(), m.end());
+            let weight = 0.9 * scope_weight(scope_at(&sc, s, e));
+            for &c in &self.equipment_concepts[m.pattern().as_usize()] {
+                out.push(Mention {
+                    concept: c,
+                    weight,
+                    start: s,
+                    end: e,
+                    via: Via::Text,
+                    evidence: text[s..e].to_owned(),
+                });
+            }
+        }
         out
     }
 
     /// Concepts implied by a piece of equipment's name (offsets into `name`).
     pub fn extract_equipment(&self, name: &str) -> Vec<Mention> {
-        let norm = normalize(name);
-        let mut out = Vec::new();
-        for m in self.equipment.find_iter(&norm.text) {
-            let (s, e) = norm.orig_span(m.start(), m.end());
-            for &c in &self.equipment_concepts[m.pattern().as_usize()] {
-                out.push(Mention {
-                    concept: c,
-                    weight: 0.9,
-                    start: s,
-                    end: e,
-                    via: Via::Equipment,
-                    evidence: name.to_owned(),
-                });
-            }
-        }
-        // An equipment name may also name a technique (ワイヤー放電加工機).
-        for mut m in self.extract_text(name, false) {
+        // The text extractor finds both equipment patterns and technique
+        // names inside an equipment name (ワイヤー放電加工機).
+        let mut out = self.extract_text(name, false);
+        for m in &mut out {
             m.via = Via::Equipment;
             m.weight = 0.9;
             m.evidence = name.to_owned();
-            out.push(m);
         }
         out
     }

@@ -1,12 +1,226 @@
-//! Subcommands that print to the terminal.
+//! The subcommands. Each is a thin call into `matcher-core` plus printing.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
 use matcher_core::analysis::Analyzer;
-use matcher_core::fixtures;
+use matcher_core::import::{self, Encoding, Format};
+use matcher_core::matching::{batch, eval, MatchConfig, MatchOptions};
+use matcher_core::model::{Company, Need, NeedDraft};
+use matcher_core::{fixtures, Context, Engine, Role};
 
-pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+use crate::{CliRole, Kind};
 
-pub fn analyze(text: &str, json: bool) -> CliResult {
-    let analyzer = Analyzer::from_dir(&fixtures::dict_dir())?;
+pub type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Where things are.
+pub struct Env {
+    pub data: PathBuf,
+    pub fixtures: PathBuf,
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CliEncoding {
+    Auto,
+    Utf8,
+    ShiftJis,
+}
+
+impl Env {
+    fn context(&self) -> Result<Arc<Context>, Box<dyn std::error::Error + Send + Sync>> {
+        let mut ctx = Context::load(&self.fixtures)?;
+        if let Some(c) = &self.config {
+            ctx.match_config = MatchConfig::load(c)?;
+        }
+        Ok(Arc::new(ctx))
+    }
+
+    fn engine(&self) -> Result<Engine, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Engine::open(&self.data, self.context()?)?)
+    }
+}
+
+fn progress(total: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+pub fn serve(
+    env: &Env,
+    addr: std::net::SocketAddr,
+    keys: Option<PathBuf>,
+    cors: Vec<String>,
+) -> CliResult {
+    let _ = (env, addr, keys, cors);
+    Err("the server is not wired in yet".into())
+}
+
+pub fn import(env: &Env, file: &Path, kind: Option<Kind>, encoding: CliEncoding) -> CliResult {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let name = file.file_name().and_then(|n| n.to_str());
+    let format = Format::detect(name, &bytes);
+    let encoding = match encoding {
+        CliEncoding::Auto => Encoding::Auto,
+        CliEncoding::Utf8 => Encoding::Utf8,
+        CliEncoding::ShiftJis => Encoding::ShiftJis,
+    };
+    let kind = kind.unwrap_or_else(|| detect_kind(&bytes));
+    let engine = env.engine()?;
+    let tax = &engine.ctx.taxonomy;
+    let (accepted, rejected, warnings, summary) = match kind {
+        Kind::Companies => {
+            let p = import::parse::<Company>(&bytes, format, encoding, tax);
+            let n = p.records.len();
+            let pb = progress(n as u64, "companies");
+            let mut summary = matcher_core::index::WriteSummary::default();
+            for chunk in p.records.chunks(matcher_core::index::COMMIT_BATCH) {
+                let s = engine.upsert_companies(chunk.to_vec())?;
+                summary.created += s.created;
+                summary.updated += s.updated;
+                pb.inc(chunk.len() as u64);
+            }
+            pb.finish_and_clear();
+            (n, p.rejected, p.warnings, summary)
+        }
+        Kind::Needs => {
+            let p = import::parse::<Need>(&bytes, format, encoding, tax);
+            let n = p.records.len();
+            let s = engine.upsert_needs(p.records)?;
+            (n, p.rejected, p.warnings, s)
+        }
+    };
+    engine.save_snapshot()?;
+    for r in &rejected {
+        eprintln!("rejected: {r}");
+    }
+    for w in &warnings {
+        eprintln!("warning: line {}: {}: {}", w.line, w.id, w.message);
+    }
+    println!(
+        "{}: {accepted} accepted ({} new, {} updated), {} rejected, {} warnings → {}",
+        file.display(),
+        summary.created,
+        summary.updated,
+        rejected.len(),
+        warnings.len(),
+        env.data.display()
+    );
+    Ok(())
+}
+
+/// Companies have `capabilities`; needs have `title`.
+fn detect_kind(bytes: &[u8]) -> Kind {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    if head.contains("capabilities") || head.contains("技術・強み") {
+        Kind::Companies
+    } else {
+        Kind::Needs
+    }
+}
+
+pub fn match_need(
+    env: &Env,
+    need: Option<String>,
+    file: Option<PathBuf>,
+    top: usize,
+    json: bool,
+    mutual: bool,
+    role: CliRole,
+) -> CliResult {
+    let engine = env.engine()?;
+    let role = match role {
+        CliRole::Portal => Role::Public,
+        CliRole::Coordinator => Role::Coordinator,
+    };
+    let need: Need = match (need, file) {
+        (Some(id), None) => engine
+            .need(&id)
+            .ok_or_else(|| format!("no need with id {id:?}"))?,
+        (None, Some(f)) => {
+            let text = std::fs::read_to_string(&f)
+                .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            let draft: NeedDraft =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+            let mut n = draft.into_need();
+            matcher_core::model::validate::need(&mut n, &engine.ctx.taxonomy)?;
+            n
+        }
+        _ => return Err("give a need id or --file NEED.json (one of them)".into()),
+    };
+    let opts = MatchOptions {
+        top_k: top,
+        mutual,
+        ..MatchOptions::default()
+    };
+    let r = engine.match_need(&need, role, &opts)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    println!("{} — {} ({} candidates)", need.id, need.title, r.candidates);
+    println!(
+        "{:>3}  {:<10} {:>6}  {:<28} why",
+        "#", "company", "score", "name"
+    );
+    for (i, m) in r.matches.iter().enumerate() {
+        let why = m.explanation.as_ref().map(|e| e.why.as_str()).unwrap_or("");
+        let stale = if m.stale { " [stale]" } else { "" };
+        let mutual = m
+            .mutual
+            .as_ref()
+            .filter(|x| x.is_mutual)
+            .map(|x| format!(" [mutual {:.2}]", x.score))
+            .unwrap_or_default();
+        println!(
+            "{:>3}  {:<10} {:>6.3}  {:<28} {why}{stale}{mutual}",
+            i + 1,
+            m.company_id,
+            m.score,
+            m.name
+        );
+    }
+    Ok(())
+}
+
+pub fn batch(env: &Env, top: usize) -> CliResult {
+    let engine = env.engine()?;
+    let total = engine
+        .needs()
+        .iter()
+        .filter(|n| n.status == matcher_core::model::NeedStatus::Open)
+        .count();
+    let pb = progress(total as u64, "needs");
+    let cancel = AtomicBool::new(false);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    batch::run(
+        &engine,
+        Role::Coordinator,
+        top,
+        &cancel,
+        |line| {
+            serde_json::to_writer(&mut out, &line)
+                .map_err(|e| matcher_core::EngineError::Other(e.to_string()))?;
+            writeln!(out).map_err(|e| matcher_core::EngineError::Other(e.to_string()))
+        },
+        |done, _| pb.set_position(done as u64),
+    )?;
+    pb.finish_and_clear();
+    out.flush()?;
+    Ok(())
+}
+
+pub fn analyze(env: &Env, text: &str, json: bool) -> CliResult {
+    let analyzer = Analyzer::from_dir(&env.fixtures.join("dict"))?;
     let terms = analyzer.analyze(text);
     if json {
         println!("{}", serde_json::to_string(&terms)?);
@@ -20,6 +234,79 @@ pub fn analyze(text: &str, json: bool) -> CliResult {
                 &text[t.start..t.end]
             );
         }
+    }
+    Ok(())
+}
+
+pub fn concepts(env: &Env, text: &str, json: bool, need: bool) -> CliResult {
+    let ontology = matcher_core::concepts::Ontology::load(&env.fixtures.join("concepts.jsonl"))?;
+    let mut mentions = ontology.extract_text(text, need);
+    mentions.sort_by_key(|m| (m.start, m.concept));
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        concept: &'a str,
+        name: &'a str,
+        weight: f32,
+        start: usize,
+        end: usize,
+        evidence: &'a str,
+        broader: Vec<&'a str>,
+    }
+    let rows: Vec<Row> = mentions
+        .iter()
+        .map(|m| {
+            let c = ontology.concept(m.concept);
+            Row {
+                concept: &c.id,
+                name: &c.name,
+                weight: m.weight,
+                start: m.start,
+                end: m.end,
+                evidence: &m.evidence,
+                broader: ontology
+                    .ancestors(m.concept)
+                    .iter()
+                    .map(|a| ontology.concept(*a).name.as_str())
+                    .collect(),
+            }
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string(&rows)?);
+    } else {
+        for r in rows {
+            let note = if r.weight == 0.0 {
+                "  (out of scope: not counted)"
+            } else if r.weight <= 0.2 {
+                "  (outsourced: counts little)"
+            } else {
+                ""
+            };
+            println!(
+                "{}\t{}\t{}..{}\t「{}」\t⊂ {}{note}",
+                r.concept,
+                r.name,
+                r.start,
+                r.end,
+                r.evidence,
+                r.broader.join(" ⊂ ")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn eval(env: &Env, json: bool) -> CliResult {
+    let ctx = env.context()?;
+    let engine = Engine::in_memory(ctx)?;
+    fixtures::load_into(&engine, &env.fixtures)?;
+    let needs = engine.needs();
+    let qrels = fixtures::qrels(&env.fixtures)?;
+    let m = eval::evaluate(&engine, &needs, &qrels)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+    } else {
+        print!("{}", eval::markdown(&m));
     }
     Ok(())
 }

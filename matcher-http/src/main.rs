@@ -1,12 +1,11 @@
-//! The `matcher` binary.
+//! The `matcher` binary: the REST server and the coordinator's command-line tools.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 mod cli;
-
-use matcher_http as _;
 
 #[derive(Parser)]
 #[command(
@@ -15,12 +14,76 @@ use matcher_http as _;
     about = "Japanese business matching for regional industrial promotion"
 )]
 struct Cli {
+    /// Data folder (indexes, snapshot, keys).
+    #[arg(long, global = true, env = "MATCHER_DATA", default_value = "data")]
+    data: PathBuf,
+    /// Fixtures folder (dictionary, tables, ontology, bundled data).
+    #[arg(long, global = true, env = "MATCHER_FIXTURES")]
+    fixtures: Option<PathBuf>,
+    /// Matching configuration (weights, candidate count), TOML.
+    #[arg(long, global = true, env = "MATCHER_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Kind {
+    Companies,
+    Needs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CliRole {
+    Portal,
+    Coordinator,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the REST API (loads the bundled fixtures into an empty data folder).
+    Serve {
+        #[arg(long, env = "MATCHER_ADDR", default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// API key file (default: DATA/keys.tsv, created with new keys if missing).
+        #[arg(long, env = "MATCHER_KEYS")]
+        keys: Option<PathBuf>,
+        /// Allowed CORS origins (repeatable).
+        #[arg(long = "cors-origin")]
+        cors_origins: Vec<String>,
+    },
+    /// Import companies or needs from JSON Lines or CSV (UTF-8 or Shift_JIS).
+    Import {
+        file: PathBuf,
+        /// What the file holds (default: detected from its content).
+        #[arg(long, value_enum)]
+        kind: Option<Kind>,
+        /// Text encoding (default: detected).
+        #[arg(long, value_enum, default_value = "auto")]
+        encoding: cli::CliEncoding,
+    },
+    /// Candidate partners for a stored need (by id) or a need in a JSON file.
+    Match {
+        /// Need id
+        need: Option<String>,
+        /// A need object (interchange shape, id optional) in a JSON file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        #[arg(long)]
+        json: bool,
+        /// Also compute reciprocal (mutual) scores.
+        #[arg(long)]
+        mutual: bool,
+        #[arg(long, value_enum, default_value = "coordinator")]
+        role: CliRole,
+    },
+    /// All open needs, one JSON object per line on stdout.
+    Batch {
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
     /// Print the terms the index would store for TEXT, with byte offsets.
     Analyze {
         /// JSON array of {term, start, end}
@@ -28,12 +91,56 @@ enum Command {
         json: bool,
         text: String,
     },
+    /// Print the capability concepts found in TEXT, with their evidence.
+    Concepts {
+        #[arg(long)]
+        json: bool,
+        /// Read TEXT as a need (exclusions, self-description) rather than a profile.
+        #[arg(long)]
+        need: bool,
+        text: String,
+    },
+    /// Evaluate ranking quality on the judged fixtures (nDCG@10, Recall@50, MRR).
+    Eval {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let fixtures = cli
+        .fixtures
+        .clone()
+        .unwrap_or_else(matcher_core::fixtures::fixtures_dir);
+    let env = cli::Env {
+        data: cli.data.clone(),
+        fixtures,
+        config: cli.config.clone(),
+    };
     let result = match cli.command {
-        Command::Analyze { json, text } => cli::analyze(&text, json),
+        Command::Serve {
+            addr,
+            keys,
+            cors_origins,
+        } => cli::serve(&env, addr, keys, cors_origins),
+        Command::Import {
+            file,
+            kind,
+            encoding,
+        } => cli::import(&env, &file, kind, encoding),
+        Command::Match {
+            need,
+            file,
+            top,
+            json,
+            mutual,
+            role,
+        } => cli::match_need(&env, need, file, top, json, mutual, role),
+        Command::Batch { top } => cli::batch(&env, top),
+        Command::Analyze { json, text } => cli::analyze(&env, &text, json),
+        Command::Concepts { json, need, text } => cli::concepts(&env, &text, json, need),
+        Command::Eval { json } => cli::eval(&env, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -360,6 +360,31 @@ impl Engine {
         (m, applies)
     }
 
+    /// Rescore arbitrary company slots for a need (the hot loop, exposed for
+    /// benchmarks): returns the K × signals matrix and the K totals. Runs on
+    /// the current rayon pool (install a 1-thread pool to measure one core).
+    pub fn rescore_slots(&self, need: &Need, slots: &[u32]) -> (Array2<f32>, Array1<f32>) {
+        let p = self.prepare_need(need, Ablation::FULL);
+        let cands: Vec<(u32, f32)> = slots
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (s, 1.0 + (i % 7) as f32))
+            .collect();
+        let (m, applies) = self.rescore(&p, &cands, Ablation::FULL);
+        let w = self.effective_weights(&applies);
+        let totals = m.dot(&w);
+        (m, totals)
+    }
+
+    /// Live company slots (for benchmarks and tools).
+    pub fn company_slots(&self) -> Vec<u32> {
+        self.read_records()
+            .companies
+            .iter()
+            .map(|(s, _)| s)
+            .collect()
+    }
+
     /// Effective weights: zero for signals that do not apply, normalized to sum 1.
     fn effective_weights(&self, applies: &[bool; N_SIGNALS]) -> Array1<f32> {
         let w = self.ctx.match_config.weights.as_array();
