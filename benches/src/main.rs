@@ -1,1 +1,58 @@
-fn main() {}
+//! `matcher-benches report`: index a generated corpus and write a JSON and a
+//! Markdown report of what it cost (see `benches/README`-section in the
+//! repository README and `benches/REPORT.md`).
+//!
+//! ```sh
+//! bash scripts/bench-deps.sh                      # wrk, for the HTTP section
+//! cargo build --release -p matcher-http           # the server the HTTP section starts
+//! cargo run --release -p matcher-benches -- report --companies 100000 --out benches/REPORT
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod http;
+mod markdown;
+mod report;
+
+#[derive(Parser)]
+#[command(
+    name = "matcher-benches",
+    about = "matcher's benchmark report (the micro-benchmarks are `cargo bench -p matcher-benches`)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a corpus, index it, measure, and write OUT.json and OUT.md.
+    Report(report::Args),
+    /// (internal) Open a persisted data folder in a fresh process, warm it
+    /// up and print open time and memory as JSON.
+    #[command(hide = true)]
+    Probe {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        warmup: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Report(args) => report::run(args),
+        Command::Probe { data, warmup } => report::probe(&data, warmup),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

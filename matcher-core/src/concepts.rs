@@ -19,9 +19,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::normalize::normalize;
-use crate::analysis::normalize_key;
 use crate::analysis::scope::{scope_at, scopes, ScopeKind};
+use crate::analysis::{normalize_key, Analyzer, TermKind};
 use crate::model::{Company, JsicCode, Need};
+use std::sync::Arc;
 
 pub type ConceptId = u16;
 
@@ -130,7 +131,119 @@ pub struct Ontology {
     surface_ascii: Vec<bool>,
     equipment: AhoCorasick,
     equipment_concepts: Vec<Vec<ConceptId>>,
+    /// Distinctive words of multi-word surfaces (ホームページ of
+    /// ホームページ制作) → the few concepts they point to. A text that says
+    /// only the word still evokes the concept, at a lower weight.
+    head_words: HashMap<String, Vec<ConceptId>>,
+    analyzer: Option<Arc<Analyzer>>,
 }
+
+/// Words too general to point at a capability on their own.
+const GENERIC_WORDS: &[&str] = &[
+    "加工",
+    "制作",
+    "製作",
+    "作成",
+    "開発",
+    "設計",
+    "製造",
+    "対応",
+    "技術",
+    "部品",
+    "製品",
+    "サービス",
+    "システム",
+    "処理",
+    "装置",
+    "機械",
+    "機器",
+    "材料",
+    "事業",
+    "業務",
+    "支援",
+    "作業",
+    "生産",
+    "販売",
+    "構築",
+    "導入",
+    "運用",
+    "工事",
+    "管理",
+    "検査",
+    "試験",
+    "仕上げ",
+    "組立",
+    "品",
+    "材",
+    "用",
+    "向け",
+    "一貫",
+    "全般",
+    "専門",
+    "受託",
+    "請負",
+    "小物",
+    "大物",
+    "精密",
+    "高精度",
+    "金属",
+    "樹脂",
+    "表面",
+    "データ",
+    "ソフト",
+    "ハード",
+    "工程",
+    "外注",
+    "量産",
+    "精度",
+    "社内",
+    "大型",
+    "小型",
+    "中型",
+    "現場",
+    "相談",
+    "提案",
+    "企画",
+    "活用",
+    "改善",
+    "効率",
+    "品質",
+    "対策",
+    "向上",
+    "実績",
+    "自社",
+    "試作",
+    "一品",
+    "少量",
+    "多品種",
+    "短納期",
+    "特殊",
+    "各種",
+    "一般",
+    "産業",
+    "工業",
+    "工場",
+    "会社",
+    "企業",
+    "製",
+    "機",
+    "式",
+    "型",
+    "化",
+    "性",
+    "度",
+    "法",
+    "等",
+    "内製",
+    "社外",
+    "最適",
+    "高速",
+    "自動",
+];
+/// A head word pointing at more concepts than this is ambiguous and dropped.
+const MAX_HEAD_CONCEPTS: usize = 2;
+/// Weight of a mention found only through a head word.
+const HEAD_WEIGHT: f32 = 0.5;
 
 impl std::fmt::Debug for Ontology {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -148,7 +261,9 @@ fn scope_weight(kind: Option<ScopeKind>) -> f32 {
 }
 
 impl Ontology {
-    pub fn load(path: &Path) -> Result<Ontology, OntologyError> {
+    /// Load and validate `concepts.jsonl`. With an analyzer, distinctive
+    /// words of multi-word surfaces also evoke their concepts (see `head_words`).
+    pub fn load(path: &Path, analyzer: Option<Arc<Analyzer>>) -> Result<Ontology, OntologyError> {
         let text = std::fs::read_to_string(path).map_err(|source| OntologyError::Io {
             path: path.to_path_buf(),
             source,
@@ -263,7 +378,41 @@ impl Ontology {
                     .iter()
                     .map(move |s| (s.as_str(), k as ConceptId))
             }))?;
+        let mut head_words: HashMap<String, Vec<ConceptId>> = HashMap::new();
+        if let Some(an) = &analyzer {
+            let exact: std::collections::HashSet<String> = rows
+                .iter()
+                .flat_map(|(_, r)| r.surface.iter().chain(r.equipment.iter()))
+                .map(|x| normalize_key(x))
+                .collect();
+            for (k, (_, r)) in rows.iter().enumerate() {
+                for surface in r.surface.iter().chain(r.equipment.iter()) {
+                    for t in an.analyze(surface) {
+                        let generic = GENERIC_WORDS.contains(&t.term.as_str());
+                        // Nouns only (verbs and adjectives end in kana), two characters or more.
+                        let noun_like = !t
+                            .term
+                            .ends_with(|c: char| matches!(c, '\u{3041}'..='\u{309F}'));
+                        if t.kind == TermKind::Compound
+                            || generic
+                            || !noun_like
+                            || t.term.chars().count() < 2
+                            || exact.contains(&t.term)
+                        {
+                            continue;
+                        }
+                        let e = head_words.entry(t.term).or_default();
+                        if !e.contains(&(k as ConceptId)) {
+                            e.push(k as ConceptId);
+                        }
+                    }
+                }
+            }
+            head_words.retain(|_, v| v.len() <= MAX_HEAD_CONCEPTS);
+        }
         Ok(Ontology {
+            head_words,
+            analyzer,
             concepts,
             by_id,
             ancestors,
@@ -330,6 +479,28 @@ impl Ontology {
                     via: Via::Text,
                     evidence: text[s..e].to_owned(),
                 });
+            }
+        }
+        // Head words not already inside a surface match.
+        if let Some(an) = &self.analyzer {
+            for t in an.analyze(text) {
+                let Some(cs) = self.head_words.get(&t.term) else {
+                    continue;
+                };
+                if out.iter().any(|m| m.start <= t.start && t.end <= m.end) {
+                    continue;
+                }
+                let weight = HEAD_WEIGHT * scope_weight(scope_at(&sc, t.start, t.end));
+                for &c in cs {
+                    out.push(Mention {
+                        concept: c,
+                        weight,
+                        start: t.start,
+                        end: t.end,
+                        via: Via::Text,
+                        evidence: text[t.start..t.end].to_owned(),
+                    });
+                }
             }
         }
         out
@@ -409,9 +580,17 @@ impl Ontology {
         }
     }
 
-    /// Specificity weight: deeper concepts say more (5軸加工 > 切削加工).
-    pub fn specificity(&self, id: ConceptId) -> f32 {
-        1.0 + 0.5 * self.concept(id).depth.min(4) as f32
+    /// How much a concept of this kind says about a capability: what a
+    /// company does (process, service, product) says most; the materials it
+    /// works, the markets it serves and its certifications say less
+    /// (certifications are hard filters anyway).
+    pub fn kind_weight(&self, id: ConceptId) -> f32 {
+        match self.concept(id).kind.as_str() {
+            "process" | "service" | "product" => 1.0,
+            "material" => 0.35,
+            "market" => 0.25,
+            _ => 0.2,
+        }
     }
 }
 

@@ -239,7 +239,11 @@ pub fn analyze(env: &Env, text: &str, json: bool) -> CliResult {
 }
 
 pub fn concepts(env: &Env, text: &str, json: bool, need: bool) -> CliResult {
-    let ontology = matcher_core::concepts::Ontology::load(&env.fixtures.join("concepts.jsonl"))?;
+    let analyzer = Arc::new(Analyzer::from_dir(&env.fixtures.join("dict"))?);
+    let ontology = matcher_core::concepts::Ontology::load(
+        &env.fixtures.join("concepts.jsonl"),
+        Some(analyzer),
+    )?;
     let mut mentions = ontology.extract_text(text, need);
     mentions.sort_by_key(|m| (m.start, m.concept));
     #[derive(serde::Serialize)]

@@ -74,7 +74,7 @@ impl Context {
     pub fn load(fixtures: &Path) -> Result<Context, Box<dyn std::error::Error + Send + Sync>> {
         let analyzer = Arc::new(Analyzer::from_dir(&fixtures.join("dict"))?);
         let taxonomy = Taxonomy::load(fixtures)?;
-        let ontology = Ontology::load(&fixtures.join("concepts.jsonl"))?;
+        let ontology = Ontology::load(&fixtures.join("concepts.jsonl"), Some(analyzer.clone()))?;
         Ok(Context {
             analyzer,
             taxonomy,
@@ -267,7 +267,7 @@ impl Engine {
             })
             .collect();
         for (slot, f) in companies {
-            records.companies.set(slot, f);
+            records.set_company(slot, f, &ctx.ontology);
         }
         records.companies.reindex(|f| f.id.clone());
         for (slot, s) in self.needs.stored_records(nf.slot, nf.record)? {
@@ -354,7 +354,7 @@ impl Engine {
         {
             let mut rec = self.write_records();
             for (feat, slot) in feats.into_iter().zip(slots) {
-                rec.companies.set(slot, feat);
+                rec.set_company(slot, feat, &ctx.ontology);
             }
         }
         self.companies.reader.reload()?;
@@ -424,7 +424,8 @@ impl Engine {
         }
         writer.delete_term(Term::from_field_text(f.id, id));
         writer.commit()?;
-        self.write_records().companies.remove(&rid);
+        self.write_records()
+            .remove_company(&rid, &self.ctx.ontology);
         self.companies.reader.reload()?;
         Ok(true)
     }

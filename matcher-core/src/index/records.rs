@@ -177,4 +177,55 @@ impl<T> Slots<T> {
 pub struct Records {
     pub companies: Slots<CompanyFeatures>,
     pub needs: Slots<NeedEntry>,
+    /// Companies per concept (direct or via a narrower concept): how
+    /// common a capability is, for IDF-style weighting.
+    pub concept_df: Vec<u32>,
+}
+
+impl Records {
+    /// Put a company in its slot, keeping concept counts in step.
+    pub fn set_company(&mut self, slot: u32, f: CompanyFeatures, ontology: &Ontology) {
+        if let Some(old) = self
+            .companies
+            .get(slot)
+            .map(|o| ontology.index_terms(&o.concepts))
+        {
+            for c in old {
+                if let Some(n) = self.concept_df.get_mut(c as usize) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        }
+        for c in ontology.index_terms(&f.concepts) {
+            let i = c as usize;
+            if i >= self.concept_df.len() {
+                self.concept_df.resize(i + 1, 0);
+            }
+            self.concept_df[i] += 1;
+        }
+        self.companies.set(slot, f);
+    }
+
+    /// Remove a company, keeping concept counts in step.
+    pub fn remove_company(&mut self, id: &RecordId, ontology: &Ontology) {
+        if let Some(old) = self
+            .companies
+            .slot_of(id.as_str())
+            .and_then(|s| self.companies.get(s))
+        {
+            for c in ontology.index_terms(&old.concepts) {
+                if let Some(n) = self.concept_df.get_mut(c as usize) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        }
+        self.companies.remove(id);
+    }
+
+    /// Inverse document frequency of a concept among companies, ≥ 0.
+    pub fn concept_idf(&self, c: crate::concepts::ConceptId) -> f32 {
+        let n = self.companies.len() as f32;
+        let df = self.concept_df.get(c as usize).copied().unwrap_or(0) as f32;
+        ((n + 1.0) / (df + 1.0)).ln().max(0.0)
+    }
 }

@@ -215,10 +215,13 @@ impl Engine {
         }
     }
 
-    /// The candidate query: BM25 over the seed fields, plus concept ids.
-    fn candidate_query(&self, p: &PreparedNeed) -> Box<dyn Query> {
+    /// The two retrieval channels: BM25 over the seed fields (words and
+    /// synonyms), and BM25 over concept ids (paraphrase-proof). Kept apart
+    /// so the text signal stays lexical and the concepts are judged by the
+    /// hierarchy-aware similarity, not twice.
+    fn candidate_queries(&self, p: &PreparedNeed) -> (Box<dyn Query>, Option<Box<dyn Query>>) {
         let f = self.companies.fields;
-        let mut clauses = query::terms_query(
+        let text = query::terms_query(
             &p.terms,
             &[
                 (f.capabilities, 1.5),
@@ -227,16 +230,27 @@ impl Engine {
                 (f.name, 0.5),
             ],
         );
-        for &(c, w) in &p.concepts.0 {
-            let id = &self.ctx.ontology.concept(c).id;
-            let q = TermQuery::new(
-                Term::from_field_text(f.concepts, id),
-                IndexRecordOption::WithFreqs,
-            );
-            let boost = 2.0 * w * self.ctx.ontology.specificity(c);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
-        }
-        Box::new(BooleanQuery::new(clauses))
+        let concepts: Vec<(Occur, Box<dyn Query>)> = p
+            .concepts
+            .0
+            .iter()
+            .map(|&(c, w)| {
+                let id = &self.ctx.ontology.concept(c).id;
+                let q = TermQuery::new(
+                    Term::from_field_text(f.concepts, id),
+                    IndexRecordOption::WithFreqs,
+                );
+                // BM25 on the concept field already weighs rarity; add the kind and mention weight.
+                let boost = self.ctx.ontology.kind_weight(c) * w.clamp(0.2, 1.0);
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), boost)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let concepts =
+            (!concepts.is_empty()).then(|| Box::new(BooleanQuery::new(concepts)) as Box<dyn Query>);
+        (Box::new(BooleanQuery::new(text)), concepts)
     }
 
     /// Hard constraints of the need: region and required certifications.
@@ -285,11 +299,26 @@ impl Engine {
         role: Role,
         ab: Ablation,
     ) -> Result<Vec<(u32, f32)>, EngineError> {
-        let q = self.candidate_query(p);
+        let (text_q, concept_q) = self.candidate_queries(p);
         let searcher = self.companies.reader.searcher();
-        let raw = searcher.search(q.as_ref(), &SlotCollector)?;
+        let text = searcher.search(text_q.as_ref(), &SlotCollector)?;
+        let concepts = match concept_q {
+            Some(q) => searcher.search(q.as_ref(), &SlotCollector)?,
+            None => Vec::new(),
+        };
+        let max_t = text.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
+        let max_c = concepts.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
+        // slot → (text bm25, fused order key)
+        let mut merged: std::collections::HashMap<u32, (f32, f32)> =
+            std::collections::HashMap::new();
+        for (s, t) in text {
+            merged.insert(s, (t, t / max_t));
+        }
+        for (s, c) in concepts {
+            merged.entry(s).or_insert((0.0, 0.0)).1 += c / max_c;
+        }
         let rec = self.read_records();
-        let mut c: Vec<(u32, f32)> = raw
+        let mut c: Vec<(u32, f32, f32)> = merged
             .into_iter()
             .filter(|(slot, _)| {
                 Some(*slot) != p.owner_slot
@@ -298,11 +327,12 @@ impl Engine {
                             && (!ab.constraints || self.passes_constraints(p, f))
                     })
             })
+            .map(|(s, (t, key))| (s, t, key))
             .collect();
         let by_id = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
-        c.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| by_id(a.0).cmp(by_id(b.0))));
+        c.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| by_id(a.0).cmp(by_id(b.0))));
         c.truncate(self.ctx.match_config.candidates);
-        Ok(c)
+        Ok(c.into_iter().map(|(s, t, _)| (s, t)).collect())
     }
 
     /// Score candidates: a K × N_SIGNALS matrix built in parallel, combined by weights.

@@ -156,8 +156,8 @@ pub struct ConceptHit {
     pub relation: f32,
 }
 
-/// Hierarchy-aware concept similarity (exact > narrower > broader > sibling),
-/// weighted by the need concept's weight and specificity.
+/// Hierarchy-aware concept similarity (exact > narrower > broader > sibling).
+/// `need` carries final weights (mention × kind × rarity, see `prepare_need`).
 pub fn concept_similarity(
     ontology: &Ontology,
     need: &ConceptSet,
@@ -166,8 +166,7 @@ pub fn concept_similarity(
     let mut num = 0.0f32;
     let mut den = 0.0f32;
     let mut hits = Vec::new();
-    for &(want, w) in &need.0 {
-        let weight = w * ontology.specificity(want);
+    for &(want, weight) in &need.0 {
         den += weight;
         let mut best: Option<ConceptHit> = None;
         for &(have, hw) in &company.0 {

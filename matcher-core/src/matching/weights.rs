@@ -24,12 +24,12 @@ pub struct Weights {
 impl Default for Weights {
     fn default() -> Self {
         Weights {
-            text: 0.35,
-            concepts: 0.35,
+            text: 0.5,
+            concepts: 0.25,
             equipment: 0.10,
-            jsic: 0.08,
-            geography: 0.06,
-            freshness: 0.04,
+            jsic: 0.06,
+            geography: 0.04,
+            freshness: 0.03,
             size: 0.02,
         }
     }

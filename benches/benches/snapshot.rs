@@ -1,0 +1,66 @@
+//! Snapshot save and load, and a cold `Engine::open` of a persisted folder.
+//!
+//! `cargo bench -p matcher-benches --bench snapshot`
+//!
+//! A 10k-company corpus is indexed once into a temporary data folder.
+//! - `snapshot/save/10000`: `Engine::save_snapshot` (bincode + CRC + fsync + rename).
+//! - `snapshot/load/10000`: `persist::load` of that file (read + CRC + decode).
+//! - `snapshot/engine_open/10000`: `Engine::open` on the folder (both
+//!   tantivy indexes, writers, snapshot), dropped after each call.
+//!
+//! Bytes throughput is the snapshot file size.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use matcher_benches as mb;
+use matcher_core::generator::GeneratorConfig;
+use matcher_core::{persist, Engine};
+
+const COMPANIES: usize = 10_000;
+
+/// The index opstamps recorded in a snapshot header (layout in `persist`:
+/// magic 8 bytes, version u32, then the two opstamps as u64 LE).
+fn header_stamps(file: &std::path::Path) -> (u64, u64) {
+    let b = std::fs::read(file).expect("snapshot");
+    let u = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("header"));
+    (u(12), u(20))
+}
+
+fn snapshot(c: &mut Criterion) {
+    let ctx = mb::context().expect("fixtures load");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    {
+        let engine = Engine::open(&data, ctx.clone()).expect("open");
+        let cfg = GeneratorConfig {
+            companies: COMPANIES,
+            needs: 1_000,
+            seed: mb::DEFAULT_SEED,
+        };
+        mb::index_corpus(&engine, &cfg, |_| {}).expect("index");
+        engine.save_snapshot().expect("save");
+    };
+    let file = data.join("snapshot.bin");
+    let stamps = header_stamps(&file);
+    let size = std::fs::metadata(&file).expect("snapshot").len();
+    let mut g = c.benchmark_group("snapshot");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(size));
+    {
+        let engine = Engine::open(&data, ctx.clone()).expect("open");
+        g.bench_function(BenchmarkId::new("save", COMPANIES), |b| {
+            b.iter(|| engine.save_snapshot().expect("save"))
+        });
+    }
+    g.bench_function(BenchmarkId::new("load", COMPANIES), |b| {
+        b.iter(|| black_box(persist::load(&file, stamps).expect("load")))
+    });
+    g.bench_function(BenchmarkId::new("engine_open", COMPANIES), |b| {
+        b.iter(|| black_box(Engine::open(&data, ctx.clone()).expect("open")))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, snapshot);
+criterion_main!(benches);

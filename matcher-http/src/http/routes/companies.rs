@@ -1,0 +1,169 @@
+//! Companies: list, get, create, replace, delete, bulk upload.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use matcher_core::model::{validate, Company};
+use matcher_core::Role;
+
+use super::bulk::{self, ImportQuery, ImportReport};
+use super::{Page, PageQuery, Written};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{from_value, ApiJson, ApiJsonValue, ApiQuery, PathId};
+use crate::http::state::AppState;
+
+/// `GET /v1/companies`: the companies the caller may see, by id.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Company>>> {
+    let (offset, limit) = q.checked(state.limits())?;
+    let role = caller.core_role();
+    let page = state
+        .run(move |engine| {
+            let ids = engine.company_ids(role);
+            let mut items = Vec::new();
+            for id in ids.iter().skip(offset).take(limit) {
+                if let Some(c) = engine.company(id, role)? {
+                    items.push(c);
+                }
+            }
+            Ok(Page {
+                total: ids.len(),
+                offset,
+                limit,
+                items,
+            })
+        })
+        .await?;
+    Ok(Json(page))
+}
+
+/// `GET /v1/companies/{id}`: 404 alike for missing and (to a portal) restricted.
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> ApiResult<Json<Company>> {
+    let role = caller.core_role();
+    let key = id.clone();
+    let found = state.run(move |e| Ok(e.company(&key, role)?)).await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("company", &id))
+}
+
+fn created_response<T: serde::Serialize>(kind: &str, w: Written<T>) -> Response {
+    let status = if w.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let location = format!("/v1/{kind}/{}", w.id);
+    let mut res = (status, Json(w)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// Validate and store one company. `must_be_new`: refuse an existing id (409).
+async fn write(state: &AppState, mut c: Company, must_be_new: bool) -> ApiResult<Written<Company>> {
+    let st = state.clone();
+    let w = state
+        .run(move |engine| {
+            let warnings = validate::company(&mut c, &engine.ctx.taxonomy)?;
+            let _guard = st
+                .inner
+                .create_lock
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if must_be_new && engine.company(c.id.as_str(), Role::Admin)?.is_some() {
+                return Err(ApiError::conflict(format!(
+                    "a company with id {:?} exists; use PUT /v1/companies/{} to replace it",
+                    c.id.as_str(),
+                    c.id
+                )));
+            }
+            let summary = engine.upsert_companies(vec![c.clone()])?;
+            Ok(Written {
+                id: c.id.to_string(),
+                created: summary.created > 0,
+                warnings,
+                record: c,
+            })
+        })
+        .await?;
+    state.touch_commit();
+    Ok(w)
+}
+
+/// `POST /v1/companies` (admin): 201, or 409 if the id exists.
+pub async fn create(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiJson(c): ApiJson<Company>,
+) -> ApiResult<Response> {
+    let w = write(&state, c, true).await?;
+    Ok(created_response("companies", w))
+}
+
+/// Put the path id into a body that has none; refuse a different one.
+pub fn with_path_id(mut v: serde_json::Value, id: &str) -> ApiResult<serde_json::Value> {
+    if let Some(obj) = v.as_object_mut() {
+        match obj.get("id") {
+            None => {
+                obj.insert("id".into(), serde_json::Value::String(id.to_owned()));
+            }
+            Some(serde_json::Value::String(s)) if s == id => {}
+            Some(other) => {
+                return Err(ApiError::invalid(
+                    "id",
+                    format!("the body's id {other} differs from the path's id {id:?}"),
+                ))
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// `PUT /v1/companies/{id}` (admin): replace or create.
+pub async fn replace(
+    State(state): State<AppState>,
+    _caller: Caller,
+    PathId(id): PathId,
+    ApiJsonValue(v): ApiJsonValue,
+) -> ApiResult<Response> {
+    let c: Company = from_value(with_path_id(v, &id)?)?;
+    let w = write(&state, c, false).await?;
+    Ok(created_response("companies", w))
+}
+
+/// `DELETE /v1/companies/{id}` (admin): 204 or 404.
+pub async fn remove(
+    State(state): State<AppState>,
+    _caller: Caller,
+    PathId(id): PathId,
+) -> ApiResult<StatusCode> {
+    let key = id.clone();
+    let existed = state.run(move |e| Ok(e.delete_company(&key)?)).await?;
+    if !existed {
+        return Err(ApiError::not_found("company", &id));
+    }
+    state.touch_commit();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/import/companies` (admin): JSON Lines or CSV, per-row report.
+pub async fn import(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    req: Request,
+) -> ApiResult<Json<ImportReport>> {
+    let r = bulk::import::<Company>(&state, q, req, |e, v| e.upsert_companies(v)).await?;
+    Ok(Json(r))
+}

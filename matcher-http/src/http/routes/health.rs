@@ -1,0 +1,51 @@
+//! Probes, metrics and the OpenAPI document.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::http::error::ApiResult;
+use crate::http::metrics::{self, IndexFigures};
+use crate::http::state::AppState;
+
+/// `GET /healthz`: the process answers.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: 200 once the index is open, else 503.
+pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    state.engine()?;
+    Ok(Json(json!({"status": "ready"})))
+}
+
+/// `GET /metrics` (coordinator or admin): Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let figures = match state.engine() {
+        Ok(engine) => tokio::task::spawn_blocking(move || {
+            let (companies, needs) = engine.counts();
+            IndexFigures {
+                companies,
+                needs,
+                disk_bytes: engine.disk_size(),
+            }
+        })
+        .await
+        .ok(),
+        Err(_) => None,
+    };
+    let body = metrics::render(&state, figures);
+    let mut res = (StatusCode::OK, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(crate::http::openapi::document(state.limits()))
+}

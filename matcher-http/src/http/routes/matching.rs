@@ -1,0 +1,140 @@
+//! Matching: candidates for a stored need or an ad-hoc one, mutual
+//! matches, opportunities for a company. A portal's matching runs with
+//! `Role::Public` on the need as the portal may see it (see `privacy.rs`).
+
+use axum::extract::State;
+use axum::Json;
+use matcher_core::matching::{MatchOptions, MatchResult, Opportunity};
+use matcher_core::model::{validate, NeedDraft};
+use matcher_core::Role;
+use serde::Deserialize;
+
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiQuery, PathId};
+use crate::http::privacy;
+use crate::http::state::AppState;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankBy {
+    #[default]
+    Score,
+    Mutual,
+}
+
+/// Options of a match request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchQuery {
+    pub top_k: Option<usize>,
+    /// Compute reciprocal scores (implied by `rank_by=mutual`).
+    #[serde(default)]
+    pub mutual: bool,
+    #[serde(default)]
+    pub rank_by: RankBy,
+    /// Include the evidence and the "why you" sentence (default true).
+    pub explain: Option<bool>,
+}
+
+impl MatchQuery {
+    fn options(&self, state: &AppState) -> ApiResult<MatchOptions> {
+        let max = state.limits().max_top_k;
+        let top_k = self.top_k.unwrap_or(10);
+        if top_k == 0 || top_k > max {
+            return Err(ApiError::invalid(
+                "top_k",
+                format!("top_k {top_k} is out of range 1..={max}"),
+            ));
+        }
+        let by_mutual = self.rank_by == RankBy::Mutual;
+        Ok(MatchOptions {
+            top_k,
+            mutual: self.mutual || by_mutual,
+            rank_by_mutual: by_mutual,
+            explain: self.explain.unwrap_or(true),
+            ..MatchOptions::default()
+        })
+    }
+}
+
+/// `GET /v1/needs/{id}/matches`.
+pub async fn need_matches(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<MatchQuery>,
+) -> ApiResult<Json<MatchResult>> {
+    let opts = q.options(&state)?;
+    let role = caller.core_role();
+    let key = id.clone();
+    let found = state
+        .run(move |e| {
+            let Some(need) = e.need(&key) else {
+                return Ok(None);
+            };
+            let need = privacy::need_for(e, need, role)?;
+            Ok(Some(e.match_need(&need, role, &opts)?))
+        })
+        .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("need", &id))
+}
+
+/// `POST /v1/match`: a need in the body (interchange shape, id optional).
+pub async fn adhoc(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<MatchQuery>,
+    ApiJson(draft): ApiJson<NeedDraft>,
+) -> ApiResult<Json<MatchResult>> {
+    let opts = q.options(&state)?;
+    let role = caller.core_role();
+    let r = state
+        .run(move |e| {
+            let mut need = draft.into_need();
+            validate::need(&mut need, &e.ctx.taxonomy)?;
+            let need = privacy::need_for(e, need, role)?;
+            Ok(e.match_need(&need, role, &opts)?)
+        })
+        .await?;
+    Ok(Json(r))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpportunityQuery {
+    pub top_k: Option<usize>,
+    pub explain: Option<bool>,
+}
+
+/// `GET /v1/companies/{id}/opportunities`: open needs the company could serve.
+pub async fn opportunities(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<OpportunityQuery>,
+) -> ApiResult<Json<Vec<Opportunity>>> {
+    let opts = MatchQuery {
+        top_k: q.top_k,
+        mutual: false,
+        rank_by: RankBy::Score,
+        explain: q.explain,
+    }
+    .options(&state)?;
+    let role = caller.core_role();
+    let key = id.clone();
+    let found = state
+        .run(move |e| {
+            Ok(if role == Role::Public {
+                privacy::public_opportunities(e, &key, &opts)?
+            } else {
+                e.opportunities(&key, role, &opts)?
+            })
+        })
+        .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("company", &id))
+}

@@ -1,0 +1,338 @@
+//! The endpoint table: every route with its method, path, access and
+//! handler. The router, the auth layer and the OpenAPI document are all
+//! built from this one table, so they cannot drift apart.
+
+pub mod batch;
+pub mod bulk;
+pub mod companies;
+pub mod health;
+pub mod matching;
+pub mod needs;
+pub mod search;
+pub mod taxonomy;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put, MethodRouter};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Access;
+use super::error::{ApiError, ApiResult};
+use super::state::{AppState, Limits};
+
+/// One route.
+pub struct Endpoint {
+    pub method: Method,
+    /// axum path syntax (`/v1/companies/{id}`), which is also OpenAPI's.
+    pub path: &'static str,
+    pub access: Access,
+    /// OpenAPI operationId; its documentation is in `openapi.rs`.
+    pub operation_id: &'static str,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn ep(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    operation_id: &'static str,
+    handler: MethodRouter<AppState>,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        access,
+        operation_id,
+        handler,
+    }
+}
+
+/// Every route of the API.
+pub fn endpoints(limits: &Limits) -> Vec<Endpoint> {
+    use Access::*;
+    let bulk = DefaultBodyLimit::max(limits.bulk_body);
+    vec![
+        ep(
+            Method::GET,
+            "/healthz",
+            Open,
+            "healthz",
+            get(health::healthz),
+        ),
+        ep(Method::GET, "/readyz", Open, "readyz", get(health::readyz)),
+        ep(
+            Method::GET,
+            "/metrics",
+            Staff,
+            "metrics",
+            get(health::metrics),
+        ),
+        ep(
+            Method::GET,
+            "/openapi.json",
+            Open,
+            "openapi",
+            get(health::openapi),
+        ),
+        // Companies
+        ep(
+            Method::GET,
+            "/v1/companies",
+            AnyKey,
+            "listCompanies",
+            get(companies::list),
+        ),
+        ep(
+            Method::POST,
+            "/v1/companies",
+            Admin,
+            "createCompany",
+            post(companies::create),
+        ),
+        ep(
+            Method::GET,
+            "/v1/companies/{id}",
+            AnyKey,
+            "getCompany",
+            get(companies::get_one),
+        ),
+        ep(
+            Method::PUT,
+            "/v1/companies/{id}",
+            Admin,
+            "replaceCompany",
+            put(companies::replace),
+        ),
+        ep(
+            Method::DELETE,
+            "/v1/companies/{id}",
+            Admin,
+            "deleteCompany",
+            delete(companies::remove),
+        ),
+        ep(
+            Method::GET,
+            "/v1/companies/{id}/opportunities",
+            AnyKey,
+            "companyOpportunities",
+            get(matching::opportunities),
+        ),
+        ep(
+            Method::POST,
+            "/v1/import/companies",
+            Admin,
+            "importCompanies",
+            post(companies::import).layer(bulk),
+        ),
+        // Needs
+        ep(
+            Method::GET,
+            "/v1/needs",
+            AnyKey,
+            "listNeeds",
+            get(needs::list),
+        ),
+        ep(
+            Method::POST,
+            "/v1/needs",
+            Admin,
+            "createNeed",
+            post(needs::create),
+        ),
+        ep(
+            Method::GET,
+            "/v1/needs/{id}",
+            AnyKey,
+            "getNeed",
+            get(needs::get_one),
+        ),
+        ep(
+            Method::PUT,
+            "/v1/needs/{id}",
+            Admin,
+            "replaceNeed",
+            put(needs::replace),
+        ),
+        ep(
+            Method::DELETE,
+            "/v1/needs/{id}",
+            Admin,
+            "deleteNeed",
+            delete(needs::remove),
+        ),
+        ep(
+            Method::GET,
+            "/v1/needs/{id}/matches",
+            AnyKey,
+            "needMatches",
+            get(matching::need_matches),
+        ),
+        ep(
+            Method::POST,
+            "/v1/import/needs",
+            Admin,
+            "importNeeds",
+            post(needs::import).layer(bulk),
+        ),
+        // Search and matching
+        ep(
+            Method::POST,
+            "/v1/search",
+            AnyKey,
+            "search",
+            post(search::search),
+        ),
+        ep(
+            Method::GET,
+            "/v1/search",
+            AnyKey,
+            "searchGet",
+            get(search::search_get),
+        ),
+        ep(
+            Method::POST,
+            "/v1/match",
+            AnyKey,
+            "matchAdhoc",
+            post(matching::adhoc),
+        ),
+        ep(
+            Method::POST,
+            "/v1/batch",
+            Staff,
+            "startBatch",
+            post(batch::start),
+        ),
+        ep(
+            Method::GET,
+            "/v1/batch/{id}",
+            Staff,
+            "getBatch",
+            get(batch::status),
+        ),
+        ep(
+            Method::GET,
+            "/v1/batch/{id}/results",
+            Staff,
+            "batchResults",
+            get(batch::results),
+        ),
+        ep(
+            Method::DELETE,
+            "/v1/batch/{id}",
+            Staff,
+            "cancelBatch",
+            delete(batch::cancel),
+        ),
+        // Taxonomies
+        ep(
+            Method::GET,
+            "/v1/taxonomy/jsic",
+            AnyKey,
+            "jsicTree",
+            get(taxonomy::jsic),
+        ),
+        ep(
+            Method::GET,
+            "/v1/taxonomy/clusters",
+            AnyKey,
+            "jsicClusters",
+            get(taxonomy::clusters),
+        ),
+        ep(
+            Method::GET,
+            "/v1/taxonomy/municipalities",
+            AnyKey,
+            "municipalities",
+            get(taxonomy::municipalities),
+        ),
+    ]
+}
+
+/// Authenticate, authorize and rate-limit; put the [`super::auth::Caller`]
+/// in the request's extensions for the handler.
+pub async fn authorize(
+    State((state, access)): State<(AppState, Access)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if access == Access::Open {
+        return next.run(req).await;
+    }
+    let caller = match state.keys().authenticate(req.headers()) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    if !access.allows(caller.role) {
+        return ApiError::forbidden(format!(
+            "a {} key may not {} {}; this needs one of: {}",
+            caller.role.as_str(),
+            req.method(),
+            req.uri().path(),
+            access.roles().join(", ")
+        ))
+        .into_response();
+    }
+    if let Some(limit) = state.limits().rate_limit {
+        if let Err(wait) = state.inner.rate.take(&caller.key_hash, limit) {
+            return ApiError::rate_limited(wait).into_response();
+        }
+    }
+    tracing::Span::current().record("key", caller.name.as_str());
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+/// Wrap a handler with the endpoint's access check.
+pub fn guarded(state: &AppState, e: Endpoint) -> MethodRouter<AppState> {
+    e.handler.route_layer(middleware::from_fn_with_state(
+        (state.clone(), e.access),
+        authorize,
+    ))
+}
+
+/// `offset` and `limit` of a list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub offset: usize,
+    pub limit: Option<usize>,
+}
+
+impl PageQuery {
+    /// (offset, limit) checked against the limits. Default limit 20.
+    pub fn checked(&self, limits: &Limits) -> ApiResult<(usize, usize)> {
+        let limit = self.limit.unwrap_or(20.min(limits.max_page));
+        if limit == 0 || limit > limits.max_page {
+            return Err(ApiError::invalid(
+                "limit",
+                format!("limit {limit} is out of range 1..={}", limits.max_page),
+            ));
+        }
+        Ok((self.offset, limit))
+    }
+}
+
+/// One page of records.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub items: Vec<T>,
+}
+
+/// What a create or replace did.
+#[derive(Debug, Serialize)]
+pub struct Written<T> {
+    pub id: String,
+    /// True when the record did not exist before.
+    pub created: bool,
+    /// Accepted with a note (e.g. a JSIC class missing from the bundled table).
+    pub warnings: Vec<String>,
+    /// The record as stored (certifications canonicalized).
+    pub record: T,
+}

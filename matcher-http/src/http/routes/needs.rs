@@ -1,0 +1,188 @@
+//! Needs: list, get, create, replace, delete, bulk upload.
+//!
+//! A portal sees every need, but never the id of an owner it may not see
+//! (see `privacy.rs`).
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use matcher_core::model::{validate, Need, NeedStatus};
+use serde::Deserialize;
+
+use super::bulk::{self, ImportQuery, ImportReport};
+use super::companies::with_path_id;
+use super::{Page, PageQuery, Written};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{from_value, ApiJson, ApiJsonValue, ApiQuery, PathId};
+use crate::http::privacy;
+use crate::http::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeedListQuery {
+    #[serde(default)]
+    pub offset: usize,
+    pub limit: Option<usize>,
+    pub status: Option<NeedStatus>,
+    /// Needs of this owner.
+    pub company_id: Option<String>,
+}
+
+/// `GET /v1/needs`: by id, optionally by status and owner.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<NeedListQuery>,
+) -> ApiResult<Json<Page<Need>>> {
+    let (offset, limit) = PageQuery {
+        offset: q.offset,
+        limit: q.limit,
+    }
+    .checked(state.limits())?;
+    let role = caller.core_role();
+    let page = state
+        .run(move |engine| {
+            let mut all = Vec::new();
+            for n in engine.needs() {
+                if q.status.is_some_and(|s| s != n.status) {
+                    continue;
+                }
+                // Owner checks on the need as the caller sees it.
+                let n = if q.company_id.is_some() {
+                    privacy::need_for(engine, n, role)?
+                } else {
+                    n
+                };
+                if let Some(owner) = &q.company_id {
+                    if n.company_id.as_ref().map(|c| c.as_str()) != Some(owner.as_str()) {
+                        continue;
+                    }
+                }
+                all.push(n);
+            }
+            let total = all.len();
+            let mut items = Vec::new();
+            for n in all.into_iter().skip(offset).take(limit) {
+                items.push(privacy::need_for(engine, n, role)?);
+            }
+            Ok(Page {
+                total,
+                offset,
+                limit,
+                items,
+            })
+        })
+        .await?;
+    Ok(Json(page))
+}
+
+/// `GET /v1/needs/{id}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> ApiResult<Json<Need>> {
+    let role = caller.core_role();
+    let key = id.clone();
+    let found = state
+        .run(move |e| match e.need(&key) {
+            Some(n) => Ok(Some(privacy::need_for(e, n, role)?)),
+            None => Ok(None),
+        })
+        .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("need", &id))
+}
+
+async fn write(state: &AppState, mut n: Need, must_be_new: bool) -> ApiResult<Written<Need>> {
+    let st = state.clone();
+    let w = state
+        .run(move |engine| {
+            let warnings = validate::need(&mut n, &engine.ctx.taxonomy)?;
+            let _guard = st
+                .inner
+                .create_lock
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if must_be_new && engine.need(n.id.as_str()).is_some() {
+                return Err(ApiError::conflict(format!(
+                    "a need with id {:?} exists; use PUT /v1/needs/{} to replace it",
+                    n.id.as_str(),
+                    n.id
+                )));
+            }
+            let summary = engine.upsert_needs(vec![n.clone()])?;
+            Ok(Written {
+                id: n.id.to_string(),
+                created: summary.created > 0,
+                warnings,
+                record: n,
+            })
+        })
+        .await?;
+    state.touch_commit();
+    Ok(w)
+}
+
+fn written_response(w: Written<Need>) -> Response {
+    let status = if w.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let location = format!("/v1/needs/{}", w.id);
+    let mut res = (status, Json(w)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// `POST /v1/needs` (admin): 201, or 409 if the id exists.
+pub async fn create(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiJson(n): ApiJson<Need>,
+) -> ApiResult<Response> {
+    Ok(written_response(write(&state, n, true).await?))
+}
+
+/// `PUT /v1/needs/{id}` (admin): replace or create.
+pub async fn replace(
+    State(state): State<AppState>,
+    _caller: Caller,
+    PathId(id): PathId,
+    ApiJsonValue(v): ApiJsonValue,
+) -> ApiResult<Response> {
+    let n: Need = from_value(with_path_id(v, &id)?)?;
+    Ok(written_response(write(&state, n, false).await?))
+}
+
+/// `DELETE /v1/needs/{id}` (admin): 204 or 404.
+pub async fn remove(
+    State(state): State<AppState>,
+    _caller: Caller,
+    PathId(id): PathId,
+) -> ApiResult<StatusCode> {
+    let key = id.clone();
+    let existed = state.run(move |e| Ok(e.delete_need(&key)?)).await?;
+    if !existed {
+        return Err(ApiError::not_found("need", &id));
+    }
+    state.touch_commit();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/import/needs` (admin): JSON Lines or CSV, per-row report.
+pub async fn import(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    req: Request,
+) -> ApiResult<Json<ImportReport>> {
+    let r = bulk::import::<Need>(&state, q, req, |e, v| e.upsert_needs(v)).await?;
+    Ok(Json(r))
+}

@@ -1,0 +1,267 @@
+//! Shared server state: the engine (once open), keys, limits, batch jobs and metrics.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use matcher_core::Engine;
+
+use super::auth::ApiKeys;
+use super::error::{ApiError, ApiResult};
+use super::jobs::Jobs;
+use super::metrics::Metrics;
+
+/// Limits on what one request may ask for.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest JSON body, in bytes.
+    pub json_body: usize,
+    /// Largest bulk upload body (JSON Lines or CSV), in bytes.
+    pub bulk_body: usize,
+    /// Most records in one bulk upload.
+    pub bulk_rows: usize,
+    /// Largest page of a list or search.
+    pub max_page: usize,
+    /// Longest search query, in characters.
+    pub max_query_chars: usize,
+    /// Largest `top_k` of a match or opportunities request.
+    pub max_top_k: usize,
+    /// Largest `top_k` per need of a batch job.
+    pub batch_top_k: usize,
+    /// Batch jobs queued or running at once.
+    pub max_active_jobs: usize,
+    /// Finished batch jobs kept for their results.
+    pub kept_jobs: usize,
+    /// Wall-clock limit of one request (batch jobs run in the background).
+    pub request_timeout: Duration,
+    /// Per-key request rate; `None` turns rate limiting off.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            json_body: 1 << 20,
+            bulk_body: 32 << 20,
+            bulk_rows: 50_000,
+            max_page: matcher_core::index::search::MAX_PAGE_SIZE,
+            max_query_chars: matcher_core::index::search::MAX_QUERY_CHARS,
+            max_top_k: matcher_core::matching::MAX_TOP_K,
+            batch_top_k: 50,
+            max_active_jobs: 4,
+            kept_jobs: 16,
+            request_timeout: Duration::from_secs(30),
+            rate_limit: None,
+        }
+    }
+}
+
+/// A token bucket per API key: `per_second` refill, `burst` capacity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl RateLimit {
+    /// Parse `N` (requests per second, burst 2N) or `N/B` (rate N, burst B).
+    pub fn parse(s: &str) -> Result<RateLimit, String> {
+        let (rate, burst) = match s.split_once('/') {
+            Some((r, b)) => (r, Some(b)),
+            None => (s, None),
+        };
+        let per_second: f64 = rate
+            .trim()
+            .parse()
+            .map_err(|_| format!("rate limit {s:?}: expected N or N/BURST"))?;
+        if !(per_second.is_finite() && per_second > 0.0) {
+            return Err(format!("rate limit {s:?}: the rate must be positive"));
+        }
+        let burst = match burst {
+            Some(b) => b
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| format!("rate limit {s:?}: the burst must be a whole number"))?,
+            None => (per_second * 2.0).ceil() as u32,
+        }
+        .max(1);
+        Ok(RateLimit { per_second, burst })
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl RateLimiter {
+    /// Take a token for `key`; `Err(seconds to wait)` when empty.
+    pub fn take(&self, key: &str, limit: RateLimit) -> Result<(), u64> {
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let bucket = b.entry(key.to_owned()).or_insert(Bucket {
+            tokens: limit.burst as f64,
+            at: now,
+        });
+        let elapsed = now.duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * limit.per_second).min(limit.burst as f64);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - bucket.tokens) / limit.per_second;
+            Err(wait.ceil().max(1.0) as u64)
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    engine: OnceLock<Arc<Engine>>,
+    pub keys: ApiKeys,
+    pub limits: Limits,
+    pub cors_origins: Vec<String>,
+    pub jobs: Jobs,
+    pub metrics: Metrics,
+    pub rate: RateLimiter,
+    /// Unix seconds of the last commit made through this server (or of the index at start).
+    pub last_commit: AtomicU64,
+    /// Serializes create-if-absent checks against concurrent creates.
+    pub create_lock: Mutex<()>,
+}
+
+/// Cheap to clone; one per server.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl AppState {
+    /// A state whose engine is open (ready at once).
+    pub fn new(engine: Arc<Engine>, keys: ApiKeys) -> Self {
+        let s = Self::pending(keys);
+        s.set_engine(engine);
+        s
+    }
+
+    /// A state whose engine is still opening: `/readyz` answers 503 and
+    /// every engine route `not-ready` until [`AppState::set_engine`].
+    pub fn pending(keys: ApiKeys) -> Self {
+        Self::build(keys, Limits::default(), Vec::new())
+    }
+
+    fn build(keys: ApiKeys, limits: Limits, cors_origins: Vec<String>) -> Self {
+        AppState {
+            inner: Arc::new(Inner {
+                engine: OnceLock::new(),
+                keys,
+                jobs: Jobs::default(),
+                metrics: Metrics::default(),
+                rate: RateLimiter::default(),
+                last_commit: AtomicU64::new(unix_now()),
+                create_lock: Mutex::new(()),
+                limits,
+                cors_origins,
+            }),
+        }
+    }
+
+    /// Replace the limits (call before [`super::router`]; state not yet shared).
+    pub fn with_limits(self, limits: Limits) -> Self {
+        let engine = self.inner.engine.get().cloned();
+        let s = Self::build(
+            self.inner.keys.clone(),
+            limits,
+            self.inner.cors_origins.clone(),
+        );
+        if let Some(e) = engine {
+            s.set_engine(e);
+        }
+        s
+    }
+
+    /// Allowed CORS origins (`*` allows any). Empty: no CORS headers.
+    pub fn with_cors_origins(self, origins: Vec<String>) -> Self {
+        let engine = self.inner.engine.get().cloned();
+        let s = Self::build(self.inner.keys.clone(), self.inner.limits.clone(), origins);
+        if let Some(e) = engine {
+            s.set_engine(e);
+        }
+        s
+    }
+
+    pub fn set_engine(&self, engine: Arc<Engine>) {
+        let _ = self.inner.engine.set(engine);
+    }
+
+    pub fn engine(&self) -> ApiResult<Arc<Engine>> {
+        self.inner
+            .engine
+            .get()
+            .cloned()
+            .ok_or_else(ApiError::not_ready)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.inner.engine.get().is_some()
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn keys(&self) -> &ApiKeys {
+        &self.inner.keys
+    }
+
+    pub(crate) fn jobs(&self) -> &Jobs {
+        &self.inner.jobs
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub(crate) fn touch_commit(&self) {
+        self.inner.last_commit.store(unix_now(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_last_commit(&self, unix: u64) {
+        self.inner.last_commit.store(unix, Ordering::Relaxed);
+    }
+
+    pub(crate) fn last_commit(&self) -> u64 {
+        self.inner.last_commit.load(Ordering::Relaxed)
+    }
+
+    /// Cancel every batch job (shutdown).
+    pub fn cancel_jobs(&self) {
+        self.inner.jobs.cancel_all();
+    }
+
+    /// Run engine work on the blocking pool.
+    pub(crate) async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Engine) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let engine = self.engine()?;
+        tokio::task::spawn_blocking(move || f(&engine))
+            .await
+            .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
+    }
+}
