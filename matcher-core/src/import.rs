@@ -291,45 +291,73 @@ pub fn parse<T: Importable>(
     out
 }
 
-/// Decode to text. Lines that are not valid UTF-8 are rejected (and blanked) individually.
+/// Decode to text. Lines that do not decode are rejected (and blanked)
+/// individually, in either encoding: a Shift_JIS row with a bad byte is not
+/// silently turned into U+FFFD. Splitting on `\n` is safe in Shift_JIS (no
+/// trail byte is below 0x40).
 fn decode(bytes: &[u8], encoding: Encoding) -> (String, &'static str, Vec<RowError>) {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    fn sjis(b: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
-        encoding_rs::SHIFT_JIS.decode_without_bom_handling(b)
+    if encoding != Encoding::ShiftJis {
+        if let Ok(s) = std::str::from_utf8(body) {
+            return (s.to_owned(), "utf-8", Vec::new());
+        }
     }
+    let utf8 = || {
+        decode_lines(body, "utf-8", |line| {
+            std::str::from_utf8(line).map(std::borrow::Cow::Borrowed).map_err(|e| {
+            format!(
+                "invalid UTF-8 at byte {}; if the file is a Shift_JIS export, declare the encoding shift_jis",
+                e.valid_up_to()
+            )
+        })
+        })
+    };
+    let sjis = || {
+        decode_lines(body, "shift_jis", |line| {
+            match encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(line) {
+                Some(t) => Ok(t),
+                None => Err("bytes that are not Shift_JIS (CP932)".to_owned()),
+            }
+        })
+    };
     match encoding {
-        Encoding::ShiftJis => return (sjis(body).0.into_owned(), "shift_jis", Vec::new()),
-        Encoding::Auto if std::str::from_utf8(body).is_err() => {
-            let (text, had_errors) = sjis(body);
-            if !had_errors {
-                return (text.into_owned(), "shift_jis", Vec::new());
+        Encoding::ShiftJis => sjis(),
+        Encoding::Utf8 => utf8(),
+        // Not UTF-8: whichever encoding leaves fewer bad lines.
+        Encoding::Auto => {
+            let s = sjis();
+            let u = utf8();
+            if s.2.len() < u.2.len() {
+                s
+            } else {
+                u
             }
         }
-        _ => {}
     }
-    if let Ok(s) = std::str::from_utf8(body) {
-        return (s.to_owned(), "utf-8", Vec::new());
-    }
+}
+
+fn decode_lines<'a>(
+    body: &'a [u8],
+    name: &'static str,
+    line_decoder: impl Fn(&'a [u8]) -> Result<std::borrow::Cow<'a, str>, String>,
+) -> (String, &'static str, Vec<RowError>) {
     let mut text = String::with_capacity(body.len());
     let mut errors = Vec::new();
     for (i, line) in body.split(|&b| b == b'\n').enumerate() {
         if i > 0 {
             text.push('\n');
         }
-        match std::str::from_utf8(line) {
-            Ok(s) => text.push_str(s),
-            Err(e) => errors.push(RowError {
+        match line_decoder(line) {
+            Ok(s) => text.push_str(&s),
+            Err(reason) => errors.push(RowError {
                 line: i + 1,
                 id: None,
                 field: "row".into(),
-                reason: format!(
-                    "invalid UTF-8 at byte {}; if the file is a Shift_JIS export, declare the encoding shift_jis",
-                    e.valid_up_to()
-                ),
+                reason,
             }),
         }
     }
-    (text, "utf-8", errors)
+    (text, name, errors)
 }
 
 fn json_rows(text: &str) -> Vec<(usize, Result<Value, RowError>)> {

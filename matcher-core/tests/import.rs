@@ -465,6 +465,44 @@ fn csv_japanese_headers_in_shift_jis() {
     assert!(!p.rejected.is_empty());
 }
 
+/// One undecodable byte in one row of a Shift_JIS export: that row is
+/// rejected with its line, the others are kept intact (not replaced by
+/// U+FFFD silently, and not all rejected as "invalid UTF-8").
+#[test]
+fn shift_jis_with_one_bad_byte_rejects_only_that_row() {
+    let mut bytes = Vec::new();
+    let header = "企業ID,企業名,市区町村コード,業種コード,技術・強み\r\n";
+    bytes.extend(encoding_rs::SHIFT_JIS.encode(header).0.iter());
+    for i in 1..=5 {
+        let row = format!("s{i},株式会社試験{i},131113,24,精密板金と溶接{i}\r\n");
+        let (enc, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&row);
+        assert!(!unmappable);
+        let mut enc = enc.into_owned();
+        if i == 3 {
+            // 0xFF is never valid in Shift_JIS; put it inside the last field
+            let at = enc.len() - 4;
+            enc.insert(at, 0xFF);
+        }
+        bytes.extend(enc);
+    }
+    for enc in [Encoding::Auto, Encoding::ShiftJis] {
+        let p = parse_companies(&bytes, Format::Csv, enc);
+        assert_eq!(p.encoding, "shift_jis", "{enc:?}");
+        let e = only_rejection(&p);
+        assert_eq!(e.line, 4, "{enc:?}: {e}");
+        let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["s1", "s2", "s4", "s5"], "{enc:?}");
+        for c in &p.records {
+            assert!(!c.capabilities.contains('\u{FFFD}') && !c.name.contains('\u{FFFD}'));
+            assert!(
+                c.capabilities.starts_with("精密板金と溶接"),
+                "{}",
+                c.capabilities
+            );
+        }
+    }
+}
+
 #[test]
 fn csv_missing_required_column_is_a_header_error() {
     let csv = "id,name,municipality_code,industry_codes\nc1,株式会社A,131113,24\n";

@@ -426,7 +426,7 @@ async fn body_errors_are_problems() {
         .post(
             "/v1/search",
             COORD,
-            json!({"query": "旋盤", "filters": {"jsic": ["99"]}}),
+            json!({"query": "旋盤", "filters": {"jsic": ["00"]}}),
         )
         .await;
     assert_eq!(r.invalid_field(), "filters.jsic");

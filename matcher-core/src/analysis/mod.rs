@@ -157,47 +157,69 @@ impl Analyzer {
 
     fn analyze_normalized(&self, norm: &normalize::Normalized, out: &mut Vec<Term>) {
         let text = norm.text.as_str();
-        let codes = scan_codes(text);
-        // Base units in text order: (start, end, Some(term) if kept, is_noun)
-        let mut units: Vec<Unit> = Vec::with_capacity(text.len() / 3);
-        let mut ci = 0;
         let tokens = match self.segmenter.segment(Cow::Borrowed(text)) {
             Ok(t) => t,
             // lindera only fails on internal errors; an unanalyzable text yields no terms.
             Err(_) => Vec::new(),
         };
+        let mut toks: Vec<(usize, usize, String, String, String, String)> =
+            Vec::with_capacity(tokens.len());
         for mut tok in tokens {
             let (s, e) = (tok.byte_start, tok.byte_end);
-            // Emit code regions that start before this token.
-            while ci < codes.len() && codes[ci].start < e {
-                let c = &codes[ci];
-                units.push(Unit::code(c, text));
-                ci += 1;
-            }
-            if codes[..ci].iter().any(|c| s < c.end && c.start < e) {
-                continue; // inside a code region: already emitted whole
-            }
             let surface = tok.surface.as_ref().to_owned();
             let details = tok.details();
-            let pos = details.first().copied().unwrap_or("");
-            let sub = details.get(1).copied().unwrap_or("");
-            let base = details.get(6).copied().unwrap_or("*");
-            let (keep, noun) = classify(pos, sub, &surface);
-            let term = if keep {
-                let t = if base != "*" && !noun {
-                    base.to_owned()
-                } else {
-                    surface
-                };
-                (!self.stopwords.contains(&t) && !is_trivial(&t)).then_some(t)
-            } else {
-                None
+            let detail = |i: usize| details.get(i).copied().unwrap_or("").to_owned();
+            toks.push((s, e, surface, detail(0), detail(1), detail(6)));
+        }
+        // Domain words that start with a letter or digit (mcナイロン, 3次元測定機)
+        // win over the code scanner.
+        let custom: Vec<(usize, usize)> = toks
+            .iter()
+            .filter(|t| t.3 == "カスタム名詞")
+            .map(|t| (t.0, t.1))
+            .collect();
+        let mut codes = scan_codes(text);
+        codes.retain(|c| {
+            !custom
+                .iter()
+                .any(|&(s, e)| s < c.end && c.start < e && (s < c.start || e > c.end))
+        });
+        let mut units: Vec<Unit> = Vec::with_capacity(toks.len());
+        let mut ci = 0;
+        let mut open = 0; // first code that may still overlap the current token
+        for (s, e, surface, pos, sub, base) in toks {
+            while ci < codes.len() && codes[ci].start < e {
+                units.push(Unit::code(&codes[ci], text));
+                ci += 1;
+            }
+            while open < ci && codes[open].end <= s {
+                open += 1;
+            }
+            if codes[open..ci].iter().any(|c| s < c.end && c.start < e) {
+                continue; // inside a code region: already emitted whole
+            }
+            let role = classify(&pos, &sub, &surface);
+            let term = match role {
+                Role::Word { noun } => {
+                    let t = if base != "*" && !base.is_empty() && !noun {
+                        base
+                    } else {
+                        fold_token_vowel(surface.clone())
+                    };
+                    (!self.stopwords.contains(&t) && !is_trivial(&t)).then_some(t)
+                }
+                _ => None,
             };
+            let noun = matches!(role, Role::Word { noun: true });
+            let glue = matches!(role, Role::Affix).then(|| surface.clone());
+            let prefix = pos == "接頭詞";
             units.push(Unit {
                 start: s,
                 end: e,
                 term,
                 noun,
+                glue,
+                prefix,
                 kind: TermKind::Word,
             });
         }
@@ -261,7 +283,7 @@ impl Analyzer {
         let join = |a: usize, b: usize, out: &mut Vec<Term>| {
             let mut term = String::new();
             for u in &run[a..b] {
-                term.push_str(u.term.as_deref().unwrap_or(""));
+                term.push_str(u.term.as_deref().or(u.glue.as_deref()).unwrap_or(""));
             }
             let (s, e) = norm.orig_span(run[a].start, run[b - 1].end);
             out.push(Term {
@@ -277,7 +299,12 @@ impl Analyzer {
         }
         if n >= 3 {
             for a in 0..n - 1 {
-                join(a, a + 2, out);
+                // A pair may not start with a suffix (用ロボット) or end with a prefix.
+                let starts_with_suffix = run[a].glue.is_some() && !run[a].prefix;
+                let ends_with_prefix = run[a + 1].glue.is_some() && run[a + 1].prefix;
+                if !starts_with_suffix && !ends_with_prefix {
+                    join(a, a + 2, out);
+                }
             }
         }
     }
@@ -288,6 +315,9 @@ struct Unit {
     end: usize,
     term: Option<String>,
     noun: bool,
+    /// A suffix or prefix (化, 用, 機, 高): never a term alone, but part of compounds (自動化).
+    glue: Option<String>,
+    prefix: bool,
     kind: TermKind,
 }
 
@@ -302,28 +332,49 @@ impl Unit {
             end: c.end,
             term: (!digits_only && !raw.is_empty()).then_some(raw),
             noun: true,
+            glue: None,
+            prefix: false,
             kind: TermKind::Code,
         }
     }
     fn is_compound_part(&self) -> bool {
-        self.term.is_some() && self.noun
+        (self.term.is_some() && self.noun) || self.glue.is_some()
     }
 }
 
-/// (keep, is_noun) for an IPADIC part of speech.
-fn classify(pos: &str, sub: &str, surface: &str) -> (bool, bool) {
+/// What a token is to the analyzer.
+enum Role {
+    Word {
+        noun: bool,
+    },
+    /// Suffix or prefix: glue inside compounds only.
+    Affix,
+    Drop,
+}
+
+/// The role of a token by its IPADIC part of speech.
+fn classify(pos: &str, sub: &str, surface: &str) -> Role {
+    let has_alnum = surface.chars().any(char::is_alphanumeric);
     match pos {
-        "名詞" => {
-            let drop = matches!(
-                sub,
-                "非自立" | "代名詞" | "数" | "接尾" | "副詞可能" | "特殊"
-            );
-            (!drop, true)
+        _ if !has_alnum => Role::Drop, // symbols IPADIC reads as nouns: )★ ://
+        "名詞" if sub == "接尾" => Role::Affix,
+        "名詞" if matches!(sub, "非自立" | "代名詞" | "数" | "副詞可能" | "特殊") => {
+            Role::Drop
         }
-        "カスタム名詞" => (true, true),
-        "動詞" | "形容詞" => (sub == "自立", false),
-        "UNK" => (surface.chars().any(|c| c.is_alphanumeric()), true),
-        _ => (false, false),
+        "名詞" | "カスタム名詞" | "UNK" => Role::Word { noun: true },
+        "接頭詞" if sub == "名詞接続" => Role::Affix,
+        "動詞" | "形容詞" if sub == "自立" => Role::Word { noun: false },
+        _ => Role::Drop,
+    }
+}
+
+/// A katakana word ending in ー (ユーザー of ユーザーインターフェース) is
+/// folded like a whole text's final ー.
+fn fold_token_vowel(t: String) -> String {
+    if t.ends_with('ー') && t.chars().count() >= 3 {
+        normalize(&t).text
+    } else {
+        t
     }
 }
 

@@ -114,6 +114,9 @@ pub fn bigram_query(text: &str, field: Field, boost: f32) -> Option<Box<dyn Quer
     let mut seen = std::collections::HashSet::new();
     let clauses: Vec<(Occur, Box<dyn Query>)> = bigrams(text)
         .into_iter()
+        // A lone ASCII character (the 5 of 5軸) is a 1-char token, not a
+        // bigram: it would match every text with that digit in it.
+        .filter(|t| t.text.chars().nth(1).is_some())
         .filter(|t| seen.insert(t.text.clone()))
         .map(|t| (Occur::Should, term_query(field, &t.text, boost)))
         .collect();

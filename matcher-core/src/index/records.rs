@@ -74,8 +74,28 @@ impl CompanyFeatures {
 /// A need with its extracted concepts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NeedEntry {
+    /// Kept as JSON text in the snapshot: `Need` omits empty optional
+    /// fields (`skip_serializing_if`), which bincode, not self-describing,
+    /// cannot read back.
+    #[serde(with = "need_as_json")]
     pub need: Need,
     pub concepts: ConceptSet,
+}
+
+mod need_as_json {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    use crate::model::Need;
+
+    pub fn serialize<S: Serializer>(n: &Need, s: S) -> Result<S::Ok, S::Error> {
+        let json = serde_json::to_string(n).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&json)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Need, D::Error> {
+        let json = String::deserialize(d)?;
+        serde_json::from_str(&json).map_err(D::Error::custom)
+    }
 }
 
 impl NeedEntry {

@@ -316,8 +316,9 @@ impl Engine {
             if let crate::taxonomy::JsicCheck::Unknown(_) = tax.check_jsic(&code) {
                 return Err(SearchError::UnknownJsic(j.clone()));
             }
-            // A section letter covers the divisions under it.
+            // A section letter covers the divisions under it (and itself).
             if code.level() == crate::model::JsicLevel::Section {
+                jsic.push(code.clone());
                 jsic.extend(
                     tax.jsic_entries()
                         .filter(|e| {
@@ -352,8 +353,11 @@ impl Engine {
                     (Some(lat), Some(lon), None) if lat.is_finite() && lon.is_finite() => {
                         GeoPoint { lat, lon }
                     }
+                    // Only a municipality of the table: `office` would fall
+                    // back to the prefecture's office for an unknown code.
                     (None, None, Some(m)) => tax
-                        .office(m)
+                        .municipality(m)
+                        .map(|x| x.office)
                         .ok_or_else(|| SearchError::UnknownMunicipality(m.to_string()))?,
                     _ => return Err(SearchError::BadNear),
                 };
@@ -387,8 +391,9 @@ impl Engine {
         })
     }
 
-    /// The text query of a search and the terms to highlight.
-    fn search_query(&self, parsed: &ParsedQuery) -> (Box<dyn Query>, Vec<QueryTerm>) {
+    /// The text query of a search and the terms to highlight; `None` when
+    /// the text has nothing searchable (only stop words or symbols).
+    fn search_query(&self, parsed: &ParsedQuery) -> (Option<Box<dyn Query>>, Vec<QueryTerm>) {
         let f = self.companies.fields;
         let analyzer = &self.ctx.analyzer;
         let terms = query::expand_terms(analyzer, &analyzer.analyze(&parsed.free));
@@ -437,10 +442,13 @@ impl Engine {
                 }
             }
         }
+        if clauses.is_empty() {
+            return (None, highlight);
+        }
         if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        (Box::new(BooleanQuery::new(clauses)), highlight)
+        (Some(Box::new(BooleanQuery::new(clauses))), highlight)
     }
 
     /// Slots matching `q` that `role` may see and `filters` keep, with scores.
@@ -481,6 +489,13 @@ impl Engine {
         }
         let filters = self.resolve_filters(&req.filters)?;
         let (q, highlight_terms) = self.search_query(&parsed);
+        // Text that yields no term ("の", "-") is no query: with filters it
+        // is a filter-only search, without any it is empty, not "everything".
+        let q: Box<dyn Query> = match q {
+            Some(q) => q,
+            None if req.filters.is_empty() => return Err(SearchError::EmptyQuery.into()),
+            None => Box::new(AllQuery),
+        };
         let mut hits = self.matching_slots(q.as_ref(), role, &filters)?;
         let rec = self.read_records();
         let id_of = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");

@@ -129,9 +129,9 @@ pub fn evaluate(
                 let relevant = j.values().filter(|&&g| g >= 1).count().max(1);
                 let in_cands = cands
                     .iter()
-                    .filter(|(s, _)| {
+                    .filter(|c| {
                         rec.companies
-                            .get(*s)
+                            .get(c.slot)
                             .is_some_and(|f| j.get(f.id.as_str()).is_some_and(|&g| g >= 1))
                     })
                     .count();

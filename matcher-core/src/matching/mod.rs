@@ -33,6 +33,10 @@ use signals::{SizeHint, N_SIGNALS, SIGNALS};
 pub use explain::{Evidence, Explanation};
 pub use weights::{MatchConfig, Weights};
 
+/// Share of the concept signal taken from the concept channel's BM25 (the
+/// rest is the hierarchy-aware similarity).
+const CONCEPT_BM25_SHARE: f32 = 0.5;
+
 /// Largest top-k a caller may ask for.
 pub const MAX_TOP_K: usize = 200;
 
@@ -129,11 +133,22 @@ pub struct MatchResult {
     pub matches: Vec<Match>,
 }
 
+/// A candidate from retrieval: its text BM25 and its concept-channel score (0..1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Candidate {
+    pub slot: u32,
+    pub text: f32,
+    pub concept: f32,
+}
+
 /// What is computed once per need.
 pub(crate) struct PreparedNeed<'a> {
     pub need: &'a Need,
     pub terms: Vec<QueryTerm>,
+    /// Concepts judged by the similarity signal (direct mentions, final weights).
     pub concepts: ConceptSet,
+    /// Concepts used to retrieve candidates (all mentions, mention weights).
+    pub concept_query: ConceptSet,
     pub origin: Option<(GeoPoint, Option<MunicipalityCode>)>,
     pub wanted_jsic: Vec<crate::model::JsicCode>,
     pub wanted_equipment: Vec<String>,
@@ -176,12 +191,26 @@ impl Engine {
                 }
             }
         }
-        let concepts = if ab.concepts {
-            ctx.ontology.need_concepts(need)
-        } else {
-            ConceptSet::default()
-        };
         let rec = self.read_records();
+        // Mentions retrieve candidates with their own weights; the similarity
+        // signal also weighs what kind of concept it is (a process says more
+        // than a material) and how rare it is among companies.
+        let (concepts, concept_query) = if ab.concepts {
+            let all = ctx.ontology.need_concepts(need);
+            let weighted = all
+                .0
+                .iter()
+                .map(|&(c, w)| {
+                    (
+                        c,
+                        w * ctx.ontology.kind_weight(c) * (0.5 + rec.concept_idf(c)),
+                    )
+                })
+                .collect();
+            (ConceptSet(weighted), all)
+        } else {
+            (ConceptSet::default(), ConceptSet::default())
+        };
         let owner_slot = need
             .company_id
             .as_ref()
@@ -203,6 +232,7 @@ impl Engine {
             need,
             terms,
             concepts,
+            concept_query,
             origin,
             wanted_jsic,
             wanted_equipment: need
@@ -231,7 +261,7 @@ impl Engine {
             ],
         );
         let concepts: Vec<(Occur, Box<dyn Query>)> = p
-            .concepts
+            .concept_query
             .0
             .iter()
             .map(|&(c, w)| {
@@ -298,7 +328,7 @@ impl Engine {
         p: &PreparedNeed,
         role: Role,
         ab: Ablation,
-    ) -> Result<Vec<(u32, f32)>, EngineError> {
+    ) -> Result<Vec<Candidate>, EngineError> {
         let (text_q, concept_q) = self.candidate_queries(p);
         let searcher = self.companies.reader.searcher();
         let text = searcher.search(text_q.as_ref(), &SlotCollector)?;
@@ -308,17 +338,19 @@ impl Engine {
         };
         let max_t = text.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
         let max_c = concepts.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
-        // slot → (text bm25, fused order key)
-        let mut merged: std::collections::HashMap<u32, (f32, f32)> =
+        // slot → (text bm25, fused order key, concept channel score)
+        let mut merged: std::collections::HashMap<u32, (f32, f32, f32)> =
             std::collections::HashMap::new();
         for (s, t) in text {
-            merged.insert(s, (t, t / max_t));
+            merged.insert(s, (t, t / max_t, 0.0));
         }
         for (s, c) in concepts {
-            merged.entry(s).or_insert((0.0, 0.0)).1 += c / max_c;
+            let e = merged.entry(s).or_insert((0.0, 0.0, 0.0));
+            e.1 += c / max_c;
+            e.2 = c / max_c;
         }
         let rec = self.read_records();
-        let mut c: Vec<(u32, f32, f32)> = merged
+        let mut c: Vec<(u32, f32, f32, f32)> = merged
             .into_iter()
             .filter(|(slot, _)| {
                 Some(*slot) != p.owner_slot
@@ -327,26 +359,32 @@ impl Engine {
                             && (!ab.constraints || self.passes_constraints(p, f))
                     })
             })
-            .map(|(s, (t, key))| (s, t, key))
+            .map(|(s, (t, key, cb))| (s, t, key, cb))
             .collect();
         let by_id = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
         c.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| by_id(a.0).cmp(by_id(b.0))));
         c.truncate(self.ctx.match_config.candidates);
-        Ok(c.into_iter().map(|(s, t, _)| (s, t)).collect())
+        Ok(c.into_iter()
+            .map(|(slot, text, _, concept)| Candidate {
+                slot,
+                text,
+                concept,
+            })
+            .collect())
     }
 
     /// Score candidates: a K × N_SIGNALS matrix built in parallel, combined by weights.
     pub(crate) fn rescore(
         &self,
         p: &PreparedNeed,
-        cands: &[(u32, f32)],
+        cands: &[Candidate],
         ab: Ablation,
     ) -> (Array2<f32>, [bool; N_SIGNALS]) {
         let ctx = &self.ctx;
         let rec = self.read_records();
         let max_bm25 = cands
             .iter()
-            .map(|c| c.1)
+            .map(|c| c.text)
             .fold(0.0f32, f32::max)
             .max(f32::EPSILON);
         let today = Date::today();
@@ -363,13 +401,17 @@ impl Engine {
         m.axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(cands.par_iter())
-            .for_each(|(mut row, &(slot, bm25))| {
-                let Some(f) = rec.companies.get(slot) else {
+            .for_each(|(mut row, cand)| {
+                let Some(f) = rec.companies.get(cand.slot) else {
                     return;
                 };
-                row[0] = bm25 / max_bm25;
+                row[0] = cand.text / max_bm25;
                 if applies[1] {
-                    row[1] = signals::concept_similarity(&ctx.ontology, &p.concepts, &f.concepts).0;
+                    // Hierarchy-aware similarity, blended with the concept channel's
+                    // BM25 (which weighs rarity and profile length).
+                    let sim =
+                        signals::concept_similarity(&ctx.ontology, &p.concepts, &f.concepts).0;
+                    row[1] = (1.0 - CONCEPT_BM25_SHARE) * sim + CONCEPT_BM25_SHARE * cand.concept;
                 }
                 if applies[2] {
                     row[2] = signals::equipment_match(&p.wanted_equipment, &f.equipment).0;
@@ -395,10 +437,14 @@ impl Engine {
     /// the current rayon pool (install a 1-thread pool to measure one core).
     pub fn rescore_slots(&self, need: &Need, slots: &[u32]) -> (Array2<f32>, Array1<f32>) {
         let p = self.prepare_need(need, Ablation::FULL);
-        let cands: Vec<(u32, f32)> = slots
+        let cands: Vec<Candidate> = slots
             .iter()
             .enumerate()
-            .map(|(i, &s)| (s, 1.0 + (i % 7) as f32))
+            .map(|(i, &slot)| Candidate {
+                slot,
+                text: 1.0 + (i % 7) as f32,
+                concept: 0.5,
+            })
             .collect();
         let (m, applies) = self.rescore(&p, &cands, Ablation::FULL);
         let w = self.effective_weights(&applies);
@@ -449,7 +495,7 @@ impl Engine {
         let mut ranked: Vec<(u32, f32, [f32; N_SIGNALS])> = cands
             .iter()
             .enumerate()
-            .map(|(i, &(slot, _))| {
+            .map(|(i, &Candidate { slot, .. })| {
                 let mut row = [0.0; N_SIGNALS];
                 for (k, v) in m.row(i).iter().enumerate() {
                     row[k] = *v;

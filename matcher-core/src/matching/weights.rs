@@ -24,8 +24,8 @@ pub struct Weights {
 impl Default for Weights {
     fn default() -> Self {
         Weights {
-            text: 0.5,
-            concepts: 0.25,
+            text: 0.45,
+            concepts: 0.35,
             equipment: 0.10,
             jsic: 0.06,
             geography: 0.04,

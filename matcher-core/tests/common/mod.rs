@@ -149,6 +149,9 @@ pub fn all_hits(e: &Engine, r: &SearchRequest, role: Role) -> (usize, Vec<Hit>) 
     let mut r = r.clone();
     r.limit = matcher_core::index::search::MAX_PAGE_SIZE;
     r.offset = 0;
+    // ids, scores and flags only: snippets and facets are checked elsewhere
+    r.highlight = false;
+    r.facets = false;
     let first = search(e, &r, role);
     let total = first.total;
     out.extend(first.hits);

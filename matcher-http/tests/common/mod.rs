@@ -226,7 +226,7 @@ impl Server {
                 r.status
             )
         });
-        if ct.ends_with("json") {
+        if ct == "application/json" || ct.ends_with("+json") {
             validate(&self.doc, &media["schema"], &r.json()).unwrap_or_else(|e| {
                 panic!(
                     "{method} {path} → {}: schema violation: {e}\n{}",
