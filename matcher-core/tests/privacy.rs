@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use matcher_core::index::Filters;
 use matcher_core::matching::{batch, MatchOptions, MatchResult};
 use matcher_core::model::{Company, Equipment, Need, NeedKind, NeedStatus, Visibility};
-use matcher_core::{Engine, Role, SearchRequest, SearchResponse};
+use matcher_core::{Engine, Role, SearchRequest};
 
 use common::*;
 
@@ -552,4 +552,75 @@ fn a_restricted_owner_is_treated_like_an_unknown_one() {
     let ra = e.match_need(&with_secret, Role::Public, &opts()).unwrap();
     let rb = e.match_need(&with_missing, Role::Public, &opts()).unwrap();
     assert_eq!(json(&ra), json(&rb));
+}
+
+// ---------------------------------------------------------------------------
+// The real fixtures (24 restricted companies among 275)
+
+#[test]
+fn fixture_corpus_public_answers_exclude_restricted() {
+    let companies = fixture_companies();
+    let restricted: BTreeSet<String> = companies
+        .iter()
+        .filter(|c| c.visibility == Visibility::Restricted)
+        .map(|c| c.id.to_string())
+        .collect();
+    assert!(restricted.len() >= 10);
+    let e = memory_engine(companies);
+    let fixture_needs = fixture_needs();
+    e.upsert_needs(fixture_needs.clone()).unwrap();
+
+    let ids = e.company_ids(Role::Public);
+    assert!(ids.iter().all(|id| !restricted.contains(id)));
+    assert_eq!(
+        ids.len() + restricted.len(),
+        e.company_ids(Role::Coordinator).len()
+    );
+    let mut hidden = 0;
+    for q in [
+        "加工",
+        "溶接 板金",
+        "ソフトウェア 開発",
+        "検査",
+        "めっき",
+        "食品",
+    ] {
+        let coord = all_ids(&e, &req(q), Role::Coordinator);
+        let public = all_ids(&e, &req(q), Role::Public);
+        let want: BTreeSet<String> = coord.difference(&restricted).cloned().collect();
+        hidden += coord.len() - want.len();
+        assert_eq!(public, want, "{q}");
+    }
+    assert!(
+        hidden >= 5,
+        "premise: restricted companies match these queries"
+    );
+    // every open need, batch-matched for a portal
+    let cancel = AtomicBool::new(false);
+    let mut seen = 0;
+    batch::run(
+        &e,
+        Role::Public,
+        30,
+        &cancel,
+        |l| {
+            for m in &l.matches {
+                assert!(
+                    !restricted.contains(&m.company_id),
+                    "{}: {}",
+                    l.need_id,
+                    m.company_id
+                );
+                seen += 1;
+            }
+            Ok(())
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    assert!(seen > 100);
+    for id in &restricted {
+        assert_eq!(e.company(id, Role::Public).unwrap(), None);
+        assert_eq!(e.opportunities(id, Role::Public, &opts()).unwrap(), None);
+    }
 }

@@ -60,8 +60,16 @@ pub fn serve(
     keys: Option<PathBuf>,
     cors: Vec<String>,
 ) -> CliResult {
-    let _ = (env, addr, keys, cors);
-    Err("the server is not wired in yet".into())
+    let config = matcher_http::http::ServeConfig {
+        addr,
+        data_dir: env.data.clone(),
+        fixtures_dir: env.fixtures.clone(),
+        key_file: keys,
+        cors_origins: cors,
+        match_config: env.config.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(matcher_http::http::serve(config))
 }
 
 pub fn import(env: &Env, file: &Path, kind: Option<Kind>, encoding: CliEncoding) -> CliResult {

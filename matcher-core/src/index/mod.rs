@@ -93,14 +93,14 @@ impl Context {
 pub(crate) struct Store<F> {
     pub index: Index,
     pub reader: IndexReader,
-    pub writer: Mutex<IndexWriter>,
+    /// Opened on first write, so read-only tools can share a data folder with a running server.
+    writer: Mutex<Option<IndexWriter>>,
     pub fields: F,
 }
 
 impl<F> Store<F> {
     fn new(index: Index, fields: F, analyzer: &Arc<Analyzer>) -> Result<Self, EngineError> {
         schema::register_tokenizers(index.tokenizers(), analyzer);
-        let writer = index.writer(WRITER_HEAP)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -108,9 +108,26 @@ impl<F> Store<F> {
         Ok(Store {
             index,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(None),
             fields,
         })
+    }
+
+    /// The index writer, opened on first use.
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, Option<IndexWriter>>, EngineError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let w = self.index.writer(WRITER_HEAP).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => EngineError::Other(
+                    "another process (probably `matcher serve`) is writing to this data folder; \
+                     stop it, or write through its REST API"
+                        .into(),
+                ),
+                e => EngineError::Index(e),
+            })?;
+            *guard = Some(w);
+        }
+        Ok(guard)
     }
 
     fn opstamp(&self) -> u64 {
@@ -220,6 +237,14 @@ impl Engine {
         Ok(engine)
     }
 
+    /// Take the index writers now (a server does, so that no other process
+    /// can write behind its in-memory state).
+    pub fn lock_for_writing(&self) -> Result<(), EngineError> {
+        self.companies.writer()?;
+        self.needs.writer()?;
+        Ok(())
+    }
+
     pub fn data_dir(&self) -> Option<&Path> {
         self.dir.as_deref()
     }
@@ -313,11 +338,8 @@ impl Engine {
     fn upsert_company_batch(&self, batch: &[Company]) -> Result<WriteSummary, EngineError> {
         let ctx = &self.ctx;
         let f = self.companies.fields;
-        let mut writer = self
-            .companies
-            .writer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.companies.writer()?;
+        let writer = guard.as_mut().ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
         let mut summary = WriteSummary::default();
         let slots: Vec<u32> = {
             let mut rec = self.write_records();
@@ -365,7 +387,8 @@ impl Engine {
     pub fn upsert_needs(&self, needs: Vec<Need>) -> Result<WriteSummary, EngineError> {
         let ctx = &self.ctx;
         let f = self.needs.fields;
-        let mut writer = self.needs.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.needs.writer()?;
+        let writer = guard.as_mut().ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
         let mut summary = WriteSummary::default();
         let slots: Vec<u32> = {
             let mut rec = self.write_records();
@@ -410,11 +433,8 @@ impl Engine {
     /// Delete a company by id. Returns whether it existed.
     pub fn delete_company(&self, id: &str) -> Result<bool, EngineError> {
         let f = self.companies.fields;
-        let mut writer = self
-            .companies
-            .writer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.companies.writer()?;
+        let writer = guard.as_mut().ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
         let rid = match id.parse() {
             Ok(r) => r,
             Err(_) => return Ok(false),
@@ -433,7 +453,8 @@ impl Engine {
     /// Delete a need by id. Returns whether it existed.
     pub fn delete_need(&self, id: &str) -> Result<bool, EngineError> {
         let f = self.needs.fields;
-        let mut writer = self.needs.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.needs.writer()?;
+        let writer = guard.as_mut().ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
         let rid = match id.parse() {
             Ok(r) => r,
             Err(_) => return Ok(false),
