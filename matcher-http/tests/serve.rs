@@ -139,24 +139,31 @@ async fn lifecycle() {
         .unwrap();
     assert!(size > 0, "{m}");
 
+    // A slow request (a portal's opportunities rescore every open need);
+    // how long it takes alone tells when to stop the server in its middle.
+    let slow_path = "/v1/companies/tk-001/opportunities?top_k=3";
+    let t = std::time::Instant::now();
+    assert_eq!(get(&c, s.addr, slow_path, PORTAL).await.0, 200);
+    let took = t.elapsed();
     let slow = {
         let c = c.clone();
         let addr = s.addr;
         tokio::spawn(async move {
-            get(
-                &c,
-                addr,
-                "/v1/companies/tk-001/opportunities?top_k=3",
-                PORTAL,
-            )
-            .await
+            let t = std::time::Instant::now();
+            let r = get(&c, addr, slow_path, PORTAL).await;
+            (r, t.elapsed())
         })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::sleep(took / 3).await;
+    let stopped_at = std::time::Instant::now();
     s.stop.send(()).unwrap();
-    let (status, body) = slow.await.unwrap();
+    let ((status, body), elapsed) = slow.await.unwrap();
     assert_eq!(status, 200, "in-flight request finished: {body}");
     assert!(body.is_array());
+    eprintln!(
+        "slow request: {took:?} alone, {elapsed:?} with a shutdown {:?} before it ended",
+        stopped_at.elapsed()
+    );
     s.task.await.unwrap().unwrap();
 
     // Restart: the write is there, the fixtures were not loaded again.

@@ -240,8 +240,8 @@ impl Engine {
     /// Take the index writers now (a server does, so that no other process
     /// can write behind its in-memory state).
     pub fn lock_for_writing(&self) -> Result<(), EngineError> {
-        self.companies.writer()?;
-        self.needs.writer()?;
+        drop(self.companies.writer()?);
+        drop(self.needs.writer()?);
         Ok(())
     }
 

@@ -5,10 +5,10 @@
 //! A UTF-8 text file, one key per line, three TAB-separated fields:
 //!
 //! ```text
-//! # name	role	sha256
-//! ops	admin	9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
-//! tama-center	coordinator	2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
-//! city-portal	portal	fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9
+//! # name<TAB>role<TAB>sha256
+//! ops<TAB>admin<TAB>9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+//! tama-center<TAB>coordinator<TAB>2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+//! city-portal<TAB>portal<TAB>fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9
 //! ```
 //!
 //! - `name`: a label for logs (no TAB);

@@ -184,7 +184,9 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .on_request(())
-        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+        // Statuses are in the response line; server errors are logged where they happen.
+        .on_failure(());
     let mut r = r
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -217,6 +219,7 @@ pub fn init_tracing() {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tantivy=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = if std::env::var("MATCHER_LOG").is_ok_and(|v| v == "json") {
         builder.json().try_init()
