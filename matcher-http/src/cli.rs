@@ -68,7 +68,9 @@ pub fn serve(
         cors_origins: cors,
         match_config: env.config.clone(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(matcher_http::http::serve(config))
 }
 
@@ -314,7 +316,8 @@ pub fn eval(env: &Env, json: bool) -> CliResult {
     fixtures::load_into(&engine, &env.fixtures)?;
     let needs = engine.needs();
     let qrels = fixtures::qrels(&env.fixtures)?;
-    let m = eval::evaluate(&engine, &needs, &qrels)?;
+    let mut m = eval::evaluate(&engine, &needs, &qrels)?;
+    m.extend(eval::evaluate_search(&engine, &needs, &qrels)?);
     if json {
         println!("{}", serde_json::to_string_pretty(&m)?);
     } else {

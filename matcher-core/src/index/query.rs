@@ -107,8 +107,8 @@ pub fn terms_query(terms: &[QueryTerm], fields: &[(Field, f32)]) -> Vec<(Occur, 
     clauses
 }
 
-/// The character bigrams of `text` over `field`, of which at least 70% must
-/// match: a part of a compound (空港 in 関西国際空港) still matches, a stray
+/// The character bigrams of `text` over `field`, of which at least 40% (and
+/// at least two, when there are two) must match: a part of a compound (空港 in 関西国際空港) still matches, a stray
 /// shared bigram (ヤー) does not.
 pub fn bigram_query(text: &str, field: Field, boost: f32) -> Option<Box<dyn Query>> {
     let mut seen = std::collections::HashSet::new();
@@ -123,7 +123,8 @@ pub fn bigram_query(text: &str, field: Field, boost: f32) -> Option<Box<dyn Quer
     if clauses.is_empty() {
         return None;
     }
-    let min = (clauses.len() * 7).div_ceil(10).max(1);
+    let n = clauses.len();
+    let min = (n * 4).div_ceil(10).max(n.min(2));
     Some(Box::new(BooleanQuery::with_minimum_required_clauses(
         clauses, min,
     )))

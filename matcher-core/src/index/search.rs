@@ -393,7 +393,11 @@ impl Engine {
 
     /// The text query of a search and the terms to highlight; `None` when
     /// the text has nothing searchable (only stop words or symbols).
-    fn search_query(&self, parsed: &ParsedQuery) -> (Option<Box<dyn Query>>, Vec<QueryTerm>) {
+    fn search_query(
+        &self,
+        parsed: &ParsedQuery,
+        bigrams: bool,
+    ) -> (Option<Box<dyn Query>>, Vec<QueryTerm>) {
         let f = self.companies.fields;
         let analyzer = &self.ctx.analyzer;
         let terms = query::expand_terms(analyzer, &analyzer.analyze(&parsed.free));
@@ -407,7 +411,7 @@ impl Engine {
                 (f.equipment, 1.2),
             ],
         );
-        if let Some(q) = query::bigram_query(&parsed.free, f.grams, 0.3) {
+        if let Some(q) = query::bigram_query(&parsed.free, f.grams, 0.3).filter(|_| bigrams) {
             should.push((Occur::Should, q));
         }
         if let Some(q) =
@@ -471,6 +475,38 @@ impl Engine {
             .collect())
     }
 
+    /// Company ids for a free-text query, best first (coordinator view, no
+    /// filters): what the search evaluation ranks, with or without bigrams.
+    pub(crate) fn search_ranking(
+        &self,
+        text: &str,
+        bigrams: bool,
+        limit: usize,
+    ) -> Result<Vec<String>, EngineError> {
+        let parsed = ParsedQuery::parse(text);
+        let (Some(q), _) = self.search_query(&parsed, bigrams) else {
+            return Ok(Vec::new());
+        };
+        let none = self.resolve_filters(&Filters::default())?;
+        let mut hits = self.matching_slots(q.as_ref(), Role::Coordinator, &none)?;
+        let rec = self.read_records();
+        let id_of = |s: u32| {
+            rec.companies
+                .get(s)
+                .map(|f| f.id.to_string())
+                .unwrap_or_default()
+        };
+        hits.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| id_of(a.0).cmp(&id_of(b.0)))
+        });
+        Ok(hits
+            .into_iter()
+            .take(limit)
+            .map(|(s, _)| id_of(s))
+            .collect())
+    }
+
     /// Search companies.
     pub fn search(&self, req: &SearchRequest, role: Role) -> Result<SearchResponse, EngineError> {
         let chars = req.query.chars().count();
@@ -488,7 +524,7 @@ impl Engine {
             return Err(SearchError::EmptyQuery.into());
         }
         let filters = self.resolve_filters(&req.filters)?;
-        let (q, highlight_terms) = self.search_query(&parsed);
+        let (q, highlight_terms) = self.search_query(&parsed, true);
         // Text that yields no term ("の", "-") is no query: with filters it
         // is a filter-only search, without any it is empty, not "everything".
         let q: Box<dyn Query> = match q {

@@ -156,6 +156,44 @@ pub fn evaluate(
     Ok(out)
 }
 
+/// Company search (not matching) on the same judgments, the need's title as
+/// the query: words only, then words + character bigrams. Shows what the
+/// bigram field adds (recall of partial compounds and unknown words).
+pub fn evaluate_search(
+    engine: &Engine,
+    needs: &[Need],
+    qrels: &Qrels,
+) -> Result<Vec<Metrics>, EngineError> {
+    let judged: Vec<&Need> = needs
+        .iter()
+        .filter(|n| {
+            n.status == NeedStatus::Open
+                && qrels
+                    .get(n.id.as_str())
+                    .is_some_and(|j| j.values().any(|&g| g >= 1))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (name, bigrams) in [("search: words", false), ("search: words + bigrams", true)] {
+        let mut sums = (0.0, 0.0, 0.0);
+        for n in &judged {
+            let ranking = engine.search_ranking(&n.title, bigrams, 50)?;
+            let (a, b, c) = score_ranking(&ranking, &qrels[n.id.as_str()]);
+            sums = (sums.0 + a, sums.1 + b, sums.2 + c);
+        }
+        let k = judged.len().max(1) as f64;
+        out.push(Metrics {
+            name: name.to_owned(),
+            needs: judged.len(),
+            ndcg_at_10: sums.0 / k,
+            recall_at_50: sums.1 / k,
+            mrr: sums.2 / k,
+            candidate_recall: f64::NAN,
+        });
+    }
+    Ok(out)
+}
+
 /// A Markdown table of the metrics.
 pub fn markdown(metrics: &[Metrics]) -> String {
     let mut s = String::from("| method | needs | nDCG@10 | Recall@50 | MRR | candidate recall |\n|---|---|---|---|---|---|\n");
