@@ -6,7 +6,9 @@
 //! Readings: hiragana is folded to katakana, so a name's reading matches
 //! whichever script the user typed.
 
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{Token, Tokenizer};
+
+use super::tokenizer::VecTokenStream;
 
 use super::normalize::normalize;
 
@@ -77,31 +79,10 @@ pub fn bigrams(text: &str) -> Vec<Token> {
 #[derive(Clone, Default)]
 pub struct BigramTokenizer;
 
-pub struct BigramStream {
-    tokens: Vec<Token>,
-    index: usize,
-}
-
 impl Tokenizer for BigramTokenizer {
-    type TokenStream<'a> = BigramStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> BigramStream {
-        BigramStream {
-            tokens: bigrams(text),
-            index: 0,
-        }
-    }
-}
-
-impl TokenStream for BigramStream {
-    fn advance(&mut self) -> bool {
-        self.index += 1;
-        self.index <= self.tokens.len()
-    }
-    fn token(&self) -> &Token {
-        &self.tokens[self.index - 1]
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.index - 1]
+    type TokenStream<'a> = VecTokenStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        VecTokenStream::new(bigrams(text))
     }
 }
 

@@ -34,15 +34,23 @@ impl JapaneseTokenizer {
     }
 }
 
-pub struct JapaneseTokenStream {
+/// A token stream over tokens computed up front (both our tokenizers
+/// analyze the whole text at once).
+pub struct VecTokenStream {
     tokens: Vec<Token>,
     index: usize,
 }
 
-impl Tokenizer for JapaneseTokenizer {
-    type TokenStream<'a> = JapaneseTokenStream;
+impl VecTokenStream {
+    pub fn new(tokens: Vec<Token>) -> Self {
+        VecTokenStream { tokens, index: 0 }
+    }
+}
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> JapaneseTokenStream {
+impl Tokenizer for JapaneseTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         let terms = if self.profile {
             self.analyzer.analyze_scoped(text, false)
         } else {
@@ -58,11 +66,11 @@ impl Tokenizer for JapaneseTokenizer {
                 position_length: 1,
             })
             .collect();
-        JapaneseTokenStream { tokens, index: 0 }
+        VecTokenStream::new(tokens)
     }
 }
 
-impl TokenStream for JapaneseTokenStream {
+impl TokenStream for VecTokenStream {
     fn advance(&mut self) -> bool {
         self.index += 1;
         self.index <= self.tokens.len()

@@ -62,6 +62,19 @@ pub fn steps() -> Vec<(&'static str, Ablation)> {
     ]
 }
 
+/// The open needs with at least one relevant judgment.
+fn judged_needs<'a>(needs: &'a [Need], qrels: &Qrels) -> Vec<&'a Need> {
+    needs
+        .iter()
+        .filter(|n| {
+            n.status == NeedStatus::Open
+                && qrels
+                    .get(n.id.as_str())
+                    .is_some_and(|j| j.values().any(|&g| g >= 1))
+        })
+        .collect()
+}
+
 fn dcg(grades: &[u8]) -> f64 {
     grades
         .iter()
@@ -99,15 +112,7 @@ pub fn evaluate(
     needs: &[Need],
     qrels: &Qrels,
 ) -> Result<Vec<Metrics>, EngineError> {
-    let judged: Vec<&Need> = needs
-        .iter()
-        .filter(|n| {
-            n.status == NeedStatus::Open
-                && qrels
-                    .get(n.id.as_str())
-                    .is_some_and(|j| j.values().any(|&g| g >= 1))
-        })
-        .collect();
+    let judged = judged_needs(needs, qrels);
     let mut out = Vec::new();
     for (name, ab) in steps() {
         let opts = MatchOptions {
@@ -164,15 +169,7 @@ pub fn evaluate_search(
     needs: &[Need],
     qrels: &Qrels,
 ) -> Result<Vec<Metrics>, EngineError> {
-    let judged: Vec<&Need> = needs
-        .iter()
-        .filter(|n| {
-            n.status == NeedStatus::Open
-                && qrels
-                    .get(n.id.as_str())
-                    .is_some_and(|j| j.values().any(|&g| g >= 1))
-        })
-        .collect();
+    let judged = judged_needs(needs, qrels);
     let mut out = Vec::new();
     for (name, bigrams) in [("search: words", false), ("search: words + bigrams", true)] {
         let mut sums = (0.0, 0.0, 0.0);
