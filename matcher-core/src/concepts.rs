@@ -26,22 +26,8 @@ use std::sync::Arc;
 
 pub type ConceptId = u16;
 
-#[derive(Debug, thiserror::Error)]
-pub enum OntologyError {
-    #[error("{}:{line}: {reason}", path.display())]
-    Line {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot build the surface matcher: {0}")]
-    Matcher(String),
-}
+/// Errors of the ontology file.
+pub type OntologyError = crate::data_file::DataFileError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,10 +250,7 @@ impl Ontology {
     /// Load and validate `concepts.jsonl`. With an analyzer, distinctive
     /// words of multi-word surfaces also evoke their concepts (see `head_words`).
     pub fn load(path: &Path, analyzer: Option<Arc<Analyzer>>) -> Result<Ontology, OntologyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| OntologyError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::data_file::read(path)?;
         let err = |line: usize, reason: String| OntologyError::Line {
             path: path.to_path_buf(),
             line,
@@ -633,7 +616,10 @@ fn build_matcher<'a>(
     let ac = AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostLongest)
         .build(&patterns)
-        .map_err(|e| OntologyError::Matcher(e.to_string()))?;
+        .map_err(|e| OntologyError::Invalid {
+            path: PathBuf::from("concepts.jsonl"),
+            reason: format!("cannot build the surface matcher: {e}"),
+        })?;
     Ok((ac, concepts, ascii))
 }
 

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod concepts;
+pub mod data_file;
 pub mod fixtures;
 pub mod generator;
 pub mod import;

@@ -3,34 +3,19 @@
 //! line by line on load.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::analysis::normalize_key;
 use crate::model::{GeoPoint, JsicCode, JsicLevel, MunicipalityCode};
 
-#[derive(Debug, thiserror::Error)]
-pub enum TableError {
-    #[error("{}:{line}: {reason}", path.display())]
-    Line {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
+/// Errors of the table files.
+pub type TableError = crate::data_file::DataFileError;
 
 /// Rows of a TSV file: (line number, fields), skipping comments and blanks.
 fn tsv_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, TableError> {
-    let text = std::fs::read_to_string(path).map_err(|source| TableError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::data_file::read(path)?;
     Ok(text
         .lines()
         .enumerate()
@@ -46,11 +31,7 @@ fn tsv_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, TableError> {
 }
 
 fn line_err(path: &Path, line: usize, reason: impl Into<String>) -> TableError {
-    TableError::Line {
-        path: path.to_path_buf(),
-        line,
-        reason: reason.into(),
-    }
+    TableError::line(path, line, reason)
 }
 
 /// One JSIC entry.

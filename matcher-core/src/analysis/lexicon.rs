@@ -9,7 +9,7 @@
 //! effect on restart without re-indexing.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use lindera::dictionary::UserDictionary;
 use lindera_dictionary::builder::DictionaryBuilder;
@@ -17,29 +17,9 @@ use lindera_dictionary::dictionary::metadata::Metadata;
 
 use super::{normalize_key, Analyzer, TermKind};
 
-#[derive(Debug, thiserror::Error)]
-pub enum LexiconError {
-    #[error("{}:{line}: {reason}", path.display())]
-    Line {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("lindera rejected the user dictionary {}: {message}", path.display())]
-    Lindera { path: PathBuf, message: String },
-}
-
-fn read(path: &Path) -> Result<String, LexiconError> {
-    std::fs::read_to_string(path).map_err(|source| LexiconError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
+/// Errors of the analyzer's data files.
+pub type LexiconError = crate::data_file::DataFileError;
+use crate::data_file::read;
 
 /// Non-empty, non-comment lines with their 1-based line numbers.
 fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -93,9 +73,9 @@ pub fn load_user_dictionary(
     }
     DictionaryBuilder::new(metadata)
         .build_user_dict_from_reader(csv.as_bytes())
-        .map_err(|e| LexiconError::Lindera {
+        .map_err(|e| LexiconError::Invalid {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            reason: format!("lindera rejected the user dictionary: {e}"),
         })
 }
 

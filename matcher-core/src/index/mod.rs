@@ -339,7 +339,9 @@ impl Engine {
         let ctx = &self.ctx;
         let f = self.companies.fields;
         let mut guard = self.companies.writer()?;
-        let writer = guard.as_mut().ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
+        let writer = guard
+            .as_mut()
+            .ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
         let mut summary = WriteSummary::default();
         let slots: Vec<u32> = {
             let mut rec = self.write_records();
@@ -388,7 +390,9 @@ impl Engine {
         let ctx = &self.ctx;
         let f = self.needs.fields;
         let mut guard = self.needs.writer()?;
-        let writer = guard.as_mut().ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
+        let writer = guard
+            .as_mut()
+            .ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
         let mut summary = WriteSummary::default();
         let slots: Vec<u32> = {
             let mut rec = self.write_records();
@@ -434,7 +438,9 @@ impl Engine {
     pub fn delete_company(&self, id: &str) -> Result<bool, EngineError> {
         let f = self.companies.fields;
         let mut guard = self.companies.writer()?;
-        let writer = guard.as_mut().ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
+        let writer = guard
+            .as_mut()
+            .ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
         let rid = match id.parse() {
             Ok(r) => r,
             Err(_) => return Ok(false),
@@ -454,7 +460,9 @@ impl Engine {
     pub fn delete_need(&self, id: &str) -> Result<bool, EngineError> {
         let f = self.needs.fields;
         let mut guard = self.needs.writer()?;
-        let writer = guard.as_mut().ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
+        let writer = guard
+            .as_mut()
+            .ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
         let rid = match id.parse() {
             Ok(r) => r,
             Err(_) => return Ok(false),

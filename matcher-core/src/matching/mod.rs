@@ -283,15 +283,16 @@ impl Engine {
         (Box::new(BooleanQuery::new(text)), concepts)
     }
 
-    /// Hard constraints of the need: region and required certifications.
-    fn passes_constraints(&self, p: &PreparedNeed, f: &CompanyFeatures) -> bool {
+    /// Hard constraints of the need: region and required certifications
+    /// (`required`: the need's certifications in canonical form, computed
+    /// once per need by the caller, not once per candidate).
+    fn passes_constraints(
+        &self,
+        p: &PreparedNeed,
+        f: &CompanyFeatures,
+        required: &[String],
+    ) -> bool {
         let need = p.need;
-        let tax = &self.ctx.taxonomy;
-        let required: Vec<String> = need
-            .certifications_required
-            .iter()
-            .map(|c| tax.canonical_certification(c))
-            .collect();
         if !required.iter().all(|c| f.certifications.contains(c)) {
             return false;
         }
@@ -350,20 +351,36 @@ impl Engine {
             e.2 = c / max_c;
         }
         let rec = self.read_records();
+        let required: Vec<String> = p
+            .need
+            .certifications_required
+            .iter()
+            .map(|c| self.ctx.taxonomy.canonical_certification(c))
+            .collect();
         let mut c: Vec<(u32, f32, f32, f32)> = merged
             .into_iter()
             .filter(|(slot, _)| {
                 Some(*slot) != p.owner_slot
                     && rec.companies.get(*slot).is_some_and(|f| {
                         role.may_see(f.visibility)
-                            && (!ab.constraints || self.passes_constraints(p, f))
+                            && (!ab.constraints || self.passes_constraints(p, f, &required))
                     })
             })
             .map(|(s, (t, key, cb))| (s, t, key, cb))
             .collect();
         let by_id = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
-        c.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| by_id(a.0).cmp(by_id(b.0))));
-        c.truncate(self.ctx.match_config.candidates);
+        let order = |a: &(u32, f32, f32, f32), b: &(u32, f32, f32, f32)| {
+            b.2.total_cmp(&a.2).then_with(|| by_id(a.0).cmp(by_id(b.0)))
+        };
+        // A total order (ids are unique): selecting the best `keep` and sorting
+        // only those gives exactly the full sort's prefix, in O(hits).
+        let keep = self.ctx.match_config.candidates;
+        if c.len() > keep && keep > 0 {
+            c.select_nth_unstable_by(keep - 1, order);
+            c.truncate(keep);
+        }
+        c.sort_by(order);
+        c.truncate(keep);
         Ok(c.into_iter()
             .map(|(slot, text, _, concept)| Candidate {
                 slot,
