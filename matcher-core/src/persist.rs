@@ -15,7 +15,7 @@ use crate::index::records::Records;
 
 const MAGIC: &[u8; 8] = b"MATCHSNP";
 /// Bump when `Records` changes shape.
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 8 + 8 + 4;
 
 #[derive(Debug, thiserror::Error)]

@@ -695,6 +695,102 @@ fn readers_keep_answering_while_a_writer_imports() {
     assert!(totals.iter().all(|t| (start_total..=end_total).contains(t)));
 }
 
+const STRESS_ENV: &str = "MATCHER_TEST_MATCHING_STRESS_CHILD";
+
+/// The child of `matching_readers_and_writers_do_not_deadlock`: matching
+/// (parallel, rayon) in two threads while a third thread upserts.
+#[test]
+#[ignore = "helper: child process of matching_readers_and_writers_do_not_deadlock"]
+fn matching_stress_child() {
+    if std::env::var_os(STRESS_ENV).is_none() {
+        return;
+    }
+    let e = memory_engine(fixture_companies());
+    e.upsert_needs(fixture_needs()).unwrap();
+    let opts = matcher_core::matching::MatchOptions {
+        top_k: 2,
+        explain: false,
+        ..Default::default()
+    };
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let readers: Vec<_> = (0..2)
+            .map(|k| {
+                let (e, opts) = (&e, &opts);
+                s.spawn(move || {
+                    for _ in 0..3 {
+                        if k == 0 {
+                            e.opportunities("tk-001", Role::Coordinator, opts).unwrap();
+                        } else {
+                            e.match_need_id("n-002", Role::Public, opts).unwrap();
+                            e.opportunities("tk-002", Role::Public, opts).unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        let writer = s.spawn(|| {
+            let mut i = 0;
+            while !done.load(Ordering::Acquire) {
+                let c = company(&format!("stress-{i}"), "株式会社負荷", "旋盤加工。");
+                e.upsert_companies(vec![c]).unwrap();
+                i += 1;
+            }
+        });
+        for r in readers {
+            r.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+        writer.join().unwrap();
+    });
+    println!("stress done");
+}
+
+/// Matching readers and a writer at once finish (run in a child process so
+/// that a deadlock fails this test instead of hanging the test binary).
+#[cfg(unix)]
+#[test]
+fn matching_readers_and_writers_do_not_deadlock() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "matching_stress_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(STRESS_ENV, "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            use std::io::Read;
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            assert!(
+                status.success() && out.contains("stress done"),
+                "{status:?}: {out}"
+            );
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("matching and upserts deadlocked (child did not finish in 120 s)");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[test]
 fn in_memory_and_on_disk_engines_agree() {
     let dir = tempfile::tempdir().unwrap();

@@ -506,7 +506,6 @@ fn opportunities_of_a_restricted_company_are_none_like_a_missing_one() {
 /// A public caller's opportunity rank and score are those of the public
 /// ranking: they must not count restricted competitors.
 #[test]
-#[ignore = "bug: Engine::opportunities ranks with Role::Coordinator for every caller (matching/mod.rs), so a public caller's rank and score count restricted competitors"]
 fn opportunity_rank_does_not_count_restricted_competitors() {
     let e = engine();
     let mut checked = 0;
@@ -538,7 +537,6 @@ fn opportunity_rank_does_not_count_restricted_competitors() {
 /// public caller, exactly like a need naming an unknown company: the
 /// owner's location and codes would otherwise reveal that it exists.
 #[test]
-#[ignore = "bug: matching::prepare_need uses the owner's location and JSIC codes without a role check, so a public caller can probe a restricted company id through the geography/industry signals"]
 fn a_restricted_owner_is_treated_like_an_unknown_one() {
     let e = engine();
     let with_secret = need(

@@ -20,7 +20,9 @@ pub mod snippet;
 pub(crate) mod query;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex};
+
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rayon::prelude::*;
 use tantivy::directory::MmapDirectory;
@@ -316,12 +318,16 @@ impl Engine {
             .map_err(|e| EngineError::Other(e.to_string()))
     }
 
+    /// Readers never wait behind a queued writer (`read_recursive`): a
+    /// rayon worker inside one match may pick up another match's task that
+    /// reads too, and with a fair lock a queued upsert between them would
+    /// deadlock the pool.
     pub(crate) fn read_records(&self) -> RwLockReadGuard<'_, Records> {
-        self.records.read().unwrap_or_else(|p| p.into_inner())
+        self.records.read_recursive()
     }
 
-    fn write_records(&self) -> std::sync::RwLockWriteGuard<'_, Records> {
-        self.records.write().unwrap_or_else(|p| p.into_inner())
+    fn write_records(&self) -> RwLockWriteGuard<'_, Records> {
+        self.records.write()
     }
 
     /// Insert or replace companies (validated records), committing every [`COMMIT_BATCH`].

@@ -107,7 +107,7 @@ pub fn terms_query(terms: &[QueryTerm], fields: &[(Field, f32)]) -> Vec<(Occur, 
     clauses
 }
 
-/// The character bigrams of `text` over `field`, of which at least 40% (and
+/// The character bigrams of `text` over `field`, of which at least 70% (and
 /// at least two, when there are two) must match: a part of a compound (空港 in 関西国際空港) still matches, a stray
 /// shared bigram (ヤー) does not.
 pub fn bigram_query(text: &str, field: Field, boost: f32) -> Option<Box<dyn Query>> {
@@ -124,7 +124,7 @@ pub fn bigram_query(text: &str, field: Field, boost: f32) -> Option<Box<dyn Quer
         return None;
     }
     let n = clauses.len();
-    let min = (n * 4).div_ceil(10).max(n.min(2));
+    let min = (n * 7).div_ceil(10).max(n.min(2));
     Some(Box::new(BooleanQuery::with_minimum_required_clauses(
         clauses, min,
     )))

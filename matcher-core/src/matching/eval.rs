@@ -128,7 +128,7 @@ pub fn evaluate(
                 let r = engine.match_need(n, Role::Coordinator, &opts)?;
                 let ranking: Vec<String> = r.matches.into_iter().map(|m| m.company_id).collect();
                 let (ndcg, recall, mrr) = score_ranking(&ranking, j);
-                let p = engine.prepare_need(n, ab);
+                let p = engine.prepare_need(n, ab, Role::Coordinator);
                 let cands = engine.candidates(&p, Role::Coordinator, ab)?;
                 let rec = engine.read_records();
                 let relevant = j.values().filter(|&&g| g >= 1).count().max(1);

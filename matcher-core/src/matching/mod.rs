@@ -163,7 +163,12 @@ pub enum MatchError {
 }
 
 impl Engine {
-    pub(crate) fn prepare_need<'a>(&self, need: &'a Need, ab: Ablation) -> PreparedNeed<'a> {
+    pub(crate) fn prepare_need<'a>(
+        &self,
+        need: &'a Need,
+        ab: Ablation,
+        role: Role,
+    ) -> PreparedNeed<'a> {
         let ctx = &self.ctx;
         let text = format!("{}\n{}", need.title, need.text);
         let analyzed = ctx.analyzer.analyze_scoped(&text, true);
@@ -215,7 +220,11 @@ impl Engine {
             .company_id
             .as_ref()
             .and_then(|id| rec.companies.slot_of(id.as_str()));
-        let owner = owner_slot.and_then(|s| rec.companies.get(s));
+        // The owner's location and codes shape the signals only if the caller may see
+        // the owner; otherwise a portal could probe a restricted company through them.
+        let owner = owner_slot
+            .and_then(|s| rec.companies.get(s))
+            .filter(|o| role.may_see(o.visibility));
         let origin = owner
             .and_then(|o| o.location.map(|l| (l, Some(o.municipality))))
             .or_else(|| {
@@ -453,7 +462,7 @@ impl Engine {
     /// benchmarks): returns the K × signals matrix and the K totals. Runs on
     /// the current rayon pool (install a 1-thread pool to measure one core).
     pub fn rescore_slots(&self, need: &Need, slots: &[u32]) -> (Array2<f32>, Array1<f32>) {
-        let p = self.prepare_need(need, Ablation::FULL);
+        let p = self.prepare_need(need, Ablation::FULL, Role::Coordinator);
         let cands: Vec<Candidate> = slots
             .iter()
             .enumerate()
@@ -535,7 +544,7 @@ impl Engine {
         if opts.top_k == 0 || opts.top_k > MAX_TOP_K {
             return Err(EngineError::Other(MatchError::TopK(opts.top_k).to_string()));
         }
-        let p = self.prepare_need(need, opts.ablation);
+        let p = self.prepare_need(need, opts.ablation, role);
         let ranked = self.rank(&p, role, opts.ablation)?;
         let candidates = ranked.len();
         let applies = self.rescore(&p, &[], opts.ablation).1;
@@ -633,7 +642,7 @@ impl Engine {
         };
         let mut best: Option<Mutual> = None;
         for bn in &b_needs {
-            let p = self.prepare_need(bn, Ablation::FULL);
+            let p = self.prepare_need(bn, Ablation::FULL, role);
             let ranked = self.rank(&p, role, Ablation::FULL)?;
             let rec = self.read_records();
             let reverse = ranked
@@ -692,8 +701,8 @@ impl Engine {
         let scored: Vec<Result<Option<Opportunity>, EngineError>> = needs
             .par_iter()
             .map(|n| {
-                let p = self.prepare_need(n, Ablation::FULL);
-                let ranked = self.rank(&p, Role::Coordinator, Ablation::FULL)?;
+                let p = self.prepare_need(n, Ablation::FULL, role);
+                let ranked = self.rank(&p, role, Ablation::FULL)?;
                 let Some(pos) = ranked.iter().position(|(s, _, _)| {
                     self.read_records()
                         .companies
