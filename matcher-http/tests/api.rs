@@ -983,8 +983,25 @@ async fn cors_is_configurable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_writes_and_reads() {
+    // Bounded: a deadlock between writes and parallel matching ends the
+    // test binary with a message instead of hanging it (the runtime could
+    // not shut down with its blocking threads stuck).
+    let limit = Duration::from_secs(240);
+    if tokio::time::timeout(limit, concurrent_writes_and_reads_inner())
+        .await
+        .is_err()
+    {
+        eprintln!("concurrent_writes_and_reads: no progress in {limit:?}: engine deadlock");
+        std::process::exit(101);
+    }
+}
+
+async fn concurrent_writes_and_reads_inner() {
     let s = std::sync::Arc::new(server().await);
     let mut tasks = Vec::new();
+    // A batch job (parallel matching of every open need) runs meanwhile.
+    let job = s.post("/v1/batch", COORD, json!({"top_k": 5})).await;
+    let job_id = job.expect(202).json()["id"].as_str().unwrap().to_owned();
     for i in 0..8 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
@@ -1011,14 +1028,29 @@ async fn concurrent_writes_and_reads() {
                     .await
                     .expect(200);
             }
-            s.get("/v1/needs/n-002/matches?top_k=3&explain=false", PORTAL)
+            for n in ["n-002", "n-003"] {
+                s.get(
+                    &format!("/v1/needs/{n}/matches?top_k=3&explain=false"),
+                    PORTAL,
+                )
                 .await
                 .expect(200);
+            }
+            if i % 4 == 0 {
+                s.get(
+                    "/v1/companies/tk-001/opportunities?top_k=2&explain=false",
+                    COORD,
+                )
+                .await
+                .expect(200);
+            }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
+    let end = wait_job(&s, &job_id, COORD).await;
+    assert_eq!(end["status"], "done", "{end}");
     for i in 0..8 {
         let c = s
             .get(&format!("/v1/companies/conc-{i}"), PORTAL)

@@ -181,12 +181,25 @@ async fn search_hits_totals_facets_snippets() {
     let p = s.post("/v1/search", PORTAL, body.clone()).await;
     assert_clean("search", &p.text, &restricted);
     let p = p.expect(200).json();
-    assert_eq!(p["total"], 1, "{p}");
-    assert_eq!(p["hits"][0]["id"], TWIN);
-    assert!(!p["hits"][0]["snippets"].as_array().unwrap().is_empty());
     let c = s.post("/v1/search", COORD, body).await.expect(200).json();
-    assert_eq!(c["total"], 2);
-    assert_eq!(c["hits"][0]["id"], SECRET);
+    // (Other companies may match too, through bigrams: the pair is what counts.)
+    let ids = |v: &Value| -> Vec<String> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&p).first().map(String::as_str), Some(TWIN), "{p}");
+    assert!(!p["hits"][0]["snippets"].as_array().unwrap().is_empty());
+    assert_eq!(ids(&c).first().map(String::as_str), Some(SECRET), "{c}");
+    assert!(ids(&c).iter().any(|i| i == TWIN));
+    assert_eq!(
+        p["total"].as_u64().unwrap() + 1,
+        c["total"].as_u64().unwrap(),
+        "a portal's total is the coordinator's less the secret company"
+    );
     assert!(c.to_string().contains("ZZSECRETCERT"));
 
     // Asking for restricted records finds nothing, facets included.
@@ -306,7 +319,7 @@ async fn search_hits_totals_facets_snippets() {
         )
         .await;
     assert_clean("GET search", &g.text, &restricted);
-    assert_eq!(g.json()["total"], 1);
+    assert_eq!(g.json()["total"], p["total"]);
 }
 
 #[tokio::test]

@@ -123,6 +123,87 @@ impl RateLimiter {
     }
 }
 
+/// Keeps engine writes apart from engine reads that fan out on rayon.
+///
+/// Core holds its records lock (a writer-preferring `RwLock`) for reading
+/// across rayon calls (`rescore`), while other rayon jobs (batch,
+/// opportunities) take the same lock for reading inside the pool. With a
+/// writer queued on that lock, the two wait on each other and the whole
+/// engine hangs. Until core stops holding the guard across rayon work, the
+/// HTTP layer never lets a write queue while such a read is running:
+/// matching takes the gate shared, writes take it exclusively (and new
+/// matching waits behind a waiting write). Plain reads (get, list, search)
+/// do not use rayon and skip the gate.
+#[derive(Debug, Default)]
+pub struct Gate {
+    state: Mutex<GateState>,
+    cv: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    readers: usize,
+    writing: bool,
+    writers_waiting: usize,
+}
+
+pub struct GateRead<'a>(&'a Gate);
+pub struct GateWrite<'a>(&'a Gate);
+
+impl Gate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn read(&self) -> GateRead<'_> {
+        let mut st = self.lock();
+        while st.writing || st.writers_waiting > 0 {
+            st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        st.readers += 1;
+        GateRead(self)
+    }
+
+    pub fn write(&self) -> GateWrite<'_> {
+        let mut st = self.lock();
+        st.writers_waiting += 1;
+        while st.writing || st.readers > 0 {
+            st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        st.writers_waiting -= 1;
+        st.writing = true;
+        GateWrite(self)
+    }
+}
+
+impl Drop for GateRead<'_> {
+    fn drop(&mut self) {
+        let mut st = self.0.lock();
+        st.readers -= 1;
+        if st.readers == 0 {
+            self.0.cv.notify_all();
+        }
+    }
+}
+
+impl Drop for GateWrite<'_> {
+    fn drop(&mut self) {
+        self.0.lock().writing = false;
+        self.0.cv.notify_all();
+    }
+}
+
+/// How a piece of engine work uses the [`Gate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// No rayon fan-out, no writes: get, list, search.
+    Plain,
+    /// Matching (rayon fan-out over the records).
+    Matching,
+    /// Upserts and deletes.
+    Write,
+}
+
 pub(crate) struct Inner {
     engine: OnceLock<Arc<Engine>>,
     pub keys: ApiKeys,
@@ -135,6 +216,7 @@ pub(crate) struct Inner {
     pub last_commit: AtomicU64,
     /// Serializes create-if-absent checks against concurrent creates.
     pub create_lock: Mutex<()>,
+    pub gate: Arc<Gate>,
 }
 
 /// Cheap to clone; one per server.
@@ -174,6 +256,7 @@ impl AppState {
                 rate: RateLimiter::default(),
                 last_commit: AtomicU64::new(unix_now()),
                 create_lock: Mutex::new(()),
+                gate: Arc::new(Gate::default()),
                 limits,
                 cors_origins,
             }),
@@ -253,15 +336,30 @@ impl AppState {
         self.inner.jobs.cancel_all();
     }
 
-    /// Run engine work on the blocking pool.
-    pub(crate) async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    /// Run engine work on the blocking pool (see [`Gate`] for `work`).
+    pub(crate) async fn run<T, F>(&self, work: Work, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Engine) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let engine = self.engine()?;
-        tokio::task::spawn_blocking(move || f(&engine))
-            .await
-            .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
+        let gate = self.inner.gate.clone();
+        tokio::task::spawn_blocking(move || match work {
+            Work::Plain => f(&engine),
+            Work::Matching => {
+                let _g = gate.read();
+                f(&engine)
+            }
+            Work::Write => {
+                let _g = gate.write();
+                f(&engine)
+            }
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
+    }
+
+    pub(crate) fn gate(&self) -> Arc<Gate> {
+        self.inner.gate.clone()
     }
 }

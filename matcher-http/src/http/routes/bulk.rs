@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{body_bytes, content_type};
-use crate::http::state::AppState;
+use crate::http::state::{AppState, Work};
 
 /// `?encoding=` of a bulk upload.
 #[derive(Debug, Default, Deserialize)]
@@ -91,7 +91,7 @@ where
     let limits = state.limits().clone();
     let bytes = body_bytes(req, state, limits.bulk_body).await?;
     let report = state
-        .run(move |engine| {
+        .run(Work::Write, move |engine| {
             let parsed = import::parse::<T>(&bytes, format, encoding, &engine.ctx.taxonomy);
             if parsed.records.len() > limits.bulk_rows {
                 return Err(ApiError::new(

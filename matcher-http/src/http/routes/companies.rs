@@ -12,7 +12,7 @@ use super::{Page, PageQuery, Written};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{from_value, ApiJson, ApiJsonValue, ApiQuery, PathId};
-use crate::http::state::AppState;
+use crate::http::state::{AppState, Work};
 
 /// `GET /v1/companies`: the companies the caller may see, by id.
 pub async fn list(
@@ -23,7 +23,7 @@ pub async fn list(
     let (offset, limit) = q.checked(state.limits())?;
     let role = caller.core_role();
     let page = state
-        .run(move |engine| {
+        .run(Work::Plain, move |engine| {
             let ids = engine.company_ids(role);
             let mut items = Vec::new();
             for id in ids.iter().skip(offset).take(limit) {
@@ -50,7 +50,9 @@ pub async fn get_one(
 ) -> ApiResult<Json<Company>> {
     let role = caller.core_role();
     let key = id.clone();
-    let found = state.run(move |e| Ok(e.company(&key, role)?)).await?;
+    let found = state
+        .run(Work::Plain, move |e| Ok(e.company(&key, role)?))
+        .await?;
     found
         .map(Json)
         .ok_or_else(|| ApiError::not_found("company", &id))
@@ -74,7 +76,7 @@ fn created_response<T: serde::Serialize>(kind: &str, w: Written<T>) -> Response 
 async fn write(state: &AppState, mut c: Company, must_be_new: bool) -> ApiResult<Written<Company>> {
     let st = state.clone();
     let w = state
-        .run(move |engine| {
+        .run(Work::Write, move |engine| {
             let warnings = validate::company(&mut c, &engine.ctx.taxonomy)?;
             let _guard = st
                 .inner
@@ -149,7 +151,9 @@ pub async fn remove(
     PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
     let key = id.clone();
-    let existed = state.run(move |e| Ok(e.delete_company(&key)?)).await?;
+    let existed = state
+        .run(Work::Write, move |e| Ok(e.delete_company(&key)?))
+        .await?;
     if !existed {
         return Err(ApiError::not_found("company", &id));
     }

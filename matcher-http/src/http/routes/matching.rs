@@ -13,7 +13,7 @@ use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, PathId};
 use crate::http::privacy;
-use crate::http::state::AppState;
+use crate::http::state::{AppState, Work};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,7 +69,7 @@ pub async fn need_matches(
     let role = caller.core_role();
     let key = id.clone();
     let found = state
-        .run(move |e| {
+        .run(Work::Matching, move |e| {
             let Some(need) = e.need(&key) else {
                 return Ok(None);
             };
@@ -92,7 +92,7 @@ pub async fn adhoc(
     let opts = q.options(&state)?;
     let role = caller.core_role();
     let r = state
-        .run(move |e| {
+        .run(Work::Matching, move |e| {
             let mut need = draft.into_need();
             validate::need(&mut need, &e.ctx.taxonomy)?;
             let need = privacy::need_for(e, need, role)?;
@@ -126,7 +126,7 @@ pub async fn opportunities(
     let role = caller.core_role();
     let key = id.clone();
     let found = state
-        .run(move |e| {
+        .run(Work::Matching, move |e| {
             Ok(if role == Role::Public {
                 privacy::public_opportunities(e, &key, &opts)?
             } else {

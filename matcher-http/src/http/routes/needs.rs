@@ -17,7 +17,7 @@ use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{from_value, ApiJson, ApiJsonValue, ApiQuery, PathId};
 use crate::http::privacy;
-use crate::http::state::AppState;
+use crate::http::state::{AppState, Work};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,7 +43,7 @@ pub async fn list(
     .checked(state.limits())?;
     let role = caller.core_role();
     let page = state
-        .run(move |engine| {
+        .run(Work::Plain, move |engine| {
             let mut all = Vec::new();
             for n in engine.needs() {
                 if q.status.is_some_and(|s| s != n.status) {
@@ -87,7 +87,7 @@ pub async fn get_one(
     let role = caller.core_role();
     let key = id.clone();
     let found = state
-        .run(move |e| match e.need(&key) {
+        .run(Work::Plain, move |e| match e.need(&key) {
             Some(n) => Ok(Some(privacy::need_for(e, n, role)?)),
             None => Ok(None),
         })
@@ -100,7 +100,7 @@ pub async fn get_one(
 async fn write(state: &AppState, mut n: Need, must_be_new: bool) -> ApiResult<Written<Need>> {
     let st = state.clone();
     let w = state
-        .run(move |engine| {
+        .run(Work::Write, move |engine| {
             let warnings = validate::need(&mut n, &engine.ctx.taxonomy)?;
             let _guard = st
                 .inner
@@ -168,7 +168,9 @@ pub async fn remove(
     PathId(id): PathId,
 ) -> ApiResult<StatusCode> {
     let key = id.clone();
-    let existed = state.run(move |e| Ok(e.delete_need(&key)?)).await?;
+    let existed = state
+        .run(Work::Write, move |e| Ok(e.delete_need(&key)?))
+        .await?;
     if !existed {
         return Err(ApiError::not_found("need", &id));
     }

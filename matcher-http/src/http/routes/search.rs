@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery};
-use crate::http::state::AppState;
+use crate::http::state::{AppState, Work};
 
 async fn run(state: AppState, caller: Caller, req: SearchRequest) -> ApiResult<SearchResponse> {
     let limits = state.limits();
@@ -33,7 +33,9 @@ async fn run(state: AppState, caller: Caller, req: SearchRequest) -> ApiResult<S
         ));
     }
     let role = caller.core_role();
-    state.run(move |e| Ok(e.search(&req, role)?)).await
+    state
+        .run(Work::Plain, move |e| Ok(e.search(&req, role)?))
+        .await
 }
 
 /// `POST /v1/search` with a SearchRequest.
