@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::Args;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct HttpSection {
     /// "ok" or "skipped: <why>".
     pub status: String,
     pub load_generator: Option<String>,
     pub runs: Vec<HttpRun>,
-    /// Seconds from spawning `matcher serve` to the first /healthz answer.
+    /// Seconds from spawning `matcher serve` to its first answer from /v1 (index open).
     pub server_start_secs: Option<f64>,
     /// The server's memory after the load runs.
     pub server_memory: Option<Memory>,
@@ -38,7 +38,7 @@ impl HttpSection {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct HttpRun {
     pub endpoint: String,
     pub connections: u32,
@@ -155,34 +155,26 @@ fn tail(path: &Path, lines: usize) -> String {
     v[v.len().saturating_sub(lines)..].join(" | ")
 }
 
-/// The coordinator key: from the keys file (any line naming the coordinator
-/// role; the key is its longest token), else from the server's log.
-fn find_key(keys: &Path, log: &Path) -> Option<String> {
-    for p in [keys, log] {
-        let s = std::fs::read_to_string(p).unwrap_or_default();
-        for line in s.lines().filter(|l| !l.trim_start().starts_with('#')) {
-            if line.to_lowercase().contains("coordinator") {
-                let key = line
-                    .split(|c: char| c.is_whitespace() || c == '\t' || c == '=' || c == ',')
-                    .map(|t| t.trim_matches(|c: char| c == '"' || c == '\'' || c == ':'))
-                    .filter(|t| !t.eq_ignore_ascii_case("coordinator"))
-                    .max_by_key(|t| t.len())?;
-                if key.len() >= 16 {
-                    return Some(key.to_owned());
-                }
-            }
+/// The coordinator key `matcher serve` prints once when it creates a key
+/// file (`  coordinator  KEY`); the file itself holds only hashes.
+fn find_key(log: &Path) -> Option<String> {
+    let s = std::fs::read_to_string(log).unwrap_or_default();
+    s.lines().find_map(|line| {
+        let mut it = line.split_whitespace();
+        match (it.next(), it.next(), it.next()) {
+            (Some("coordinator"), Some(key), None) if key.len() >= 16 => Some(key.to_owned()),
+            _ => None,
         }
-    }
-    None
+    })
 }
 
-/// The body of POST /v1/match: the need in the interchange shape, top 20.
+/// The body of POST /v1/match: the need as a draft (interchange shape, no id).
 pub fn match_body(need: &Need) -> String {
     let mut v = serde_json::to_value(need).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.remove("id");
     }
-    serde_json::json!({ "need": v, "top_k": 20 }).to_string()
+    v.to_string()
 }
 
 fn lua_escape(s: &str) -> String {
@@ -312,8 +304,16 @@ fn serve_and_load(
         .arg(data)
         .arg("--addr")
         .arg(addr.to_string())
-        .arg("--keys")
-        .arg(&keys)
+        .args(if args.api_key.is_some() {
+            // A key of the caller's: the server's own key file (DATA/keys.tsv).
+            Vec::new()
+        } else {
+            // A fresh key file: the server creates it and prints the keys.
+            vec![
+                std::ffi::OsString::from("--keys"),
+                keys.clone().into_os_string(),
+            ]
+        })
         .env("MATCHER_FIXTURES", matcher_core::fixtures::fixtures_dir())
         .stdin(Stdio::null())
         .stdout(logf)
@@ -321,29 +321,32 @@ fn serve_and_load(
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let mut server = Server { child };
+    // /healthz answers while the index is still opening; the keys are
+    // printed once it is open, so wait for them (or for --api-key's /v1 answer).
+    let stored_path = stored_need.map(|id| format!("/v1/needs/{id}/matches?top_k=20"));
+    let mut key = args.api_key.clone();
     let start_secs = loop {
         if let Ok(Some(st)) = server.child.try_wait() {
             return Err(format!("`matcher serve` exited ({st}): {}", tail(&log, 3)));
         }
-        if let Ok((200, _)) = request(addr, "GET", "/healthz", &[], None) {
-            break t.elapsed().as_secs_f64();
+        if key.is_none() {
+            key = find_key(&log);
         }
-        if t.elapsed() > Duration::from_secs(180) {
-            return Err(format!("no /healthz answer in 180 s: {}", tail(&log, 3)));
+        if let Some(k) = &key {
+            let h = vec![("Authorization".to_owned(), format!("Bearer {k}"))];
+            let probe = stored_path.as_deref().unwrap_or("/v1/needs");
+            match request(addr, "GET", probe, &h, None) {
+                Ok((503, _)) | Err(_) => {}
+                Ok(_) => break t.elapsed().as_secs_f64(),
+            }
         }
-        std::thread::sleep(Duration::from_millis(100));
+        if t.elapsed() > Duration::from_secs(300) {
+            return Err(format!("not ready in 300 s: {}", tail(&log, 3)));
+        }
+        std::thread::sleep(Duration::from_millis(50));
     };
-    eprintln!("report: server up in {start_secs:.2}s");
-    let key = args
-        .api_key
-        .clone()
-        .or_else(|| find_key(&keys, &log))
-        .ok_or_else(|| {
-            format!(
-                "no coordinator key found in {} or the server log (give --api-key)",
-                keys.display()
-            )
-        })?;
+    eprintln!("report: server ready in {start_secs:.2}s");
+    let key = key.ok_or("no key")?;
     let header = args.auth_header.replace("{key}", &key);
     let (hk, hv) = header
         .split_once(':')
@@ -356,11 +359,12 @@ fn serve_and_load(
     let mut notes = Vec::new();
     if let Some(n) = post_need {
         let body = match_body(n);
-        match request(addr, "POST", "/v1/match", &headers, Some(&body)) {
+        let path = "/v1/match?top_k=20";
+        match request(addr, "POST", path, &headers, Some(&body)) {
             Ok((200, _)) => plan.push((
-                "POST /v1/match".into(),
+                "POST /v1/match?top_k=20".into(),
                 "POST",
-                "/v1/match".into(),
+                path.into(),
                 Some(body),
             )),
             Ok((s, b)) => notes.push(format!(
@@ -370,15 +374,37 @@ fn serve_and_load(
             Err(e) => notes.push(format!("POST /v1/match: {e}")),
         }
     }
-    if let Some(id) = stored_need {
-        let path = format!("/v1/needs/{id}/matches");
+    if let Some(path) = stored_path {
         match request(addr, "GET", &path, &headers, None) {
-            Ok((200, _)) => plan.push(("GET /v1/needs/{id}/matches".into(), "GET", path, None)),
+            Ok((200, _)) => plan.push((
+                "GET /v1/needs/{id}/matches?top_k=20".into(),
+                "GET",
+                path,
+                None,
+            )),
             Ok((s, b)) => notes.push(format!(
                 "GET {path} answered {s}: {}",
                 b.chars().take(200).collect::<String>()
             )),
             Err(e) => notes.push(format!("GET {path}: {e}")),
+        }
+    }
+    // A server built from an older matcher-core may not read this build's
+    // snapshot (it then rebuilds the features, and answers slower at first).
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(server), Some(me)) = (
+        mtime(bin),
+        std::env::current_exe().ok().as_deref().and_then(mtime),
+    ) {
+        if me
+            .duration_since(server)
+            .is_ok_and(|d| d > Duration::from_secs(600))
+        {
+            notes.push(format!(
+                "{} is older than this report binary: build both together \
+                 (cargo build --release -p matcher-http -p matcher-benches)",
+                bin.display()
+            ));
         }
     }
     let mut runs = Vec::new();

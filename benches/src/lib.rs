@@ -253,6 +253,65 @@ pub fn memory(pid: Option<u32>) -> Memory {
     }
 }
 
+/// CPU time counters: the whole machine's busy time and this process's.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuSnap {
+    machine_busy_ticks: u64,
+    self_ticks: u64,
+    at: std::time::Instant,
+}
+
+impl CpuSnap {
+    pub fn now() -> CpuSnap {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let machine_busy_ticks = stat
+            .lines()
+            .next()
+            .filter(|l| l.starts_with("cpu "))
+            .map(|l| {
+                let v: Vec<u64> = l
+                    .split_whitespace()
+                    .skip(1)
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                // user nice system idle iowait irq softirq steal
+                [0usize, 1, 2, 5, 6, 7]
+                    .iter()
+                    .filter_map(|&i| v.get(i))
+                    .sum()
+            })
+            .unwrap_or(0);
+        let me = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime is the 14th field.
+        let self_ticks = me
+            .rsplit_once(')')
+            .map(|(_, rest)| {
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                let g = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+                g(11) + g(12)
+            })
+            .unwrap_or(0);
+        CpuSnap {
+            machine_busy_ticks,
+            self_ticks,
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// Cores' worth of CPU used by *other* processes since `self` (e.g. 0.9 =
+    /// other work took almost one of the cores): what skews a measurement.
+    pub fn others_since(&self) -> f64 {
+        let now = CpuSnap::now();
+        let ticks_per_sec = 100.0; // USER_HZ on Linux
+        let secs = now.at.duration_since(self.at).as_secs_f64().max(1e-9);
+        let others = now
+            .machine_busy_ticks
+            .saturating_sub(self.machine_busy_ticks) as f64
+            - now.self_ticks.saturating_sub(self.self_ticks) as f64;
+        (others / ticks_per_sec / secs).max(0.0)
+    }
+}
+
 /// Percentile (nearest rank) of sorted `v`, `q` in [0, 1].
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {

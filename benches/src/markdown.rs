@@ -36,6 +36,24 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
     );
     let _ = writeln!(
         s,
+        "| load average | {} at start, {} at end (1/5/15 min; anything above ~0.1 is other work sharing the 2 cores) |",
+        r.machine.load_average_start, r.machine.load_average_end
+    );
+    if !r.machine.other_load.is_empty() {
+        let v: Vec<String> = r
+            .machine
+            .other_load
+            .iter()
+            .map(|p| format!("{} {:.2}", p.phase, p.other_cores))
+            .collect();
+        let _ = writeln!(
+            s,
+            "| other processes' CPU, in cores | {} (above ~0.1: the phase shared the machine with other work) |",
+            v.join("; ")
+        );
+    }
+    let _ = writeln!(
+        s,
         "| corpus | {} companies, {} needs ({} open), seed {}, {} |",
         r.corpus.companies, r.corpus.needs, r.corpus.open_needs, r.corpus.seed, r.corpus.generator
     );
@@ -131,19 +149,28 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
     let _ = writeln!(s, "\n## Single-need latency\n");
     let _ = writeln!(
         s,
-        "`Engine::match_need`, coordinator role, top-20 with explanations, distinct \
+        "`Engine::match_need`, coordinator role, top-20, distinct \
          generated needs called one after another on one thread (after 50 warm-up calls); \
-         the rescoring inside a call uses the pool named.\n"
+         the rescoring inside a call uses the pool named. The first row is the target's \
+         configuration; the last shows what explanations cost.\n"
     );
     let _ = writeln!(
         s,
-        "| pool | needs | p50 | p95 | p99 | max | mean | mean candidates |\n|---|---|---|---|---|---|---|---|"
+        "| pool | explanations | needs | p50 | p95 | p99 | max | mean | mean candidates |\n|---|---|---|---|---|---|---|---|---|"
     );
     for l in &r.latency {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} |",
-            l.pool, l.needs, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms, l.mean_ms, l.mean_candidates
+            "| {} | {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} |",
+            l.pool,
+            if l.explain { "yes" } else { "no" },
+            l.needs,
+            l.p50_ms,
+            l.p95_ms,
+            l.p99_ms,
+            l.max_ms,
+            l.mean_ms,
+            l.mean_candidates
         );
     }
 
@@ -187,7 +214,10 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
         h.status
     );
     if let Some(t) = h.server_start_secs {
-        let _ = writeln!(s, "Server start to first /healthz answer: {t:.2} s.");
+        let _ = writeln!(
+            s,
+            "Server start to its first /v1 answer (index open): {t:.2} s."
+        );
     }
     if !h.runs.is_empty() {
         let _ = writeln!(
@@ -231,6 +261,18 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
         None => {
             let _ = writeln!(s, "Not measured.");
         }
+    }
+    if let Some(p) = &r.probe {
+        let _ = writeln!(
+            s,
+            "\nFresh process (`matcher-benches probe`: `Engine::open`, then {} matches one at a time): \
+             RSS {} after open (anonymous {}), {} after the matches (anonymous {}).",
+            p.warmup,
+            mb(p.after_open.rss),
+            mb(p.after_open.rss_anon),
+            mb(p.after_warmup.rss),
+            mb(p.after_warmup.rss_anon)
+        );
     }
 
     if let Some(notes) = notes {

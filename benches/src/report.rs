@@ -50,12 +50,13 @@ pub struct Args {
     /// Header carrying the API key; `{key}` is replaced by the coordinator key.
     #[arg(long, default_value = "Authorization: Bearer {key}")]
     pub auth_header: String,
-    /// The API key to use (default: read from the keys file the server writes).
+    /// A coordinator key valid in DATA/keys.tsv (default: the server is given a
+    /// fresh key file and the key it prints is used).
     #[arg(long, env = "MATCHER_BENCH_KEY")]
     pub api_key: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
     pub generated_at: String,
     pub command: String,
@@ -69,22 +70,38 @@ pub struct Report {
     pub latency: Vec<Latency>,
     pub batch: Batch,
     pub serving_memory: Option<ServingMemory>,
+    /// The fresh-process probe (open time, memory after open and after 200 matches).
+    #[serde(default)]
+    pub probe: Option<ProbeOut>,
     pub http: http::HttpSection,
     pub targets: Vec<Target>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Machine {
     pub cores: usize,
     pub cpu_model: String,
     pub memory_bytes: u64,
     pub kernel: String,
     pub rayon_threads: usize,
+    /// /proc/loadavg (1, 5, 15 min) when the report started and ended: other
+    /// work on the machine (builds) shows here and skews every number.
+    pub load_average_start: String,
+    pub load_average_end: String,
+    /// Cores' worth of CPU used by other processes during each in-process
+    /// phase (/proc/stat minus this process): above ~0.1 the phase shared the machine.
+    pub other_load: Vec<PhaseLoad>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PhaseLoad {
+    pub phase: String,
+    pub other_cores: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Corpus {
-    pub generator: &'static str,
+    pub generator: String,
     pub seed: u64,
     pub companies: usize,
     pub needs: usize,
@@ -97,7 +114,7 @@ pub struct Corpus {
     pub text_bytes: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Indexing {
     pub companies_per_sec: f64,
     pub companies_secs: f64,
@@ -111,7 +128,7 @@ pub struct Indexing {
     pub memory_after: Memory,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Disk {
     pub total_bytes: u64,
     pub companies_index_bytes: u64,
@@ -121,7 +138,7 @@ pub struct Disk {
     pub ratio_to_text: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Open {
     /// `Engine::open` in this process right after dropping the indexing engine (3 times).
     pub in_process_secs: Vec<f64>,
@@ -131,7 +148,7 @@ pub struct Open {
     pub context_load_secs: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct AnalyzerRun {
     pub text: String,
     pub bytes: usize,
@@ -141,7 +158,7 @@ pub struct AnalyzerRun {
     pub lindera_tokens_per_sec: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Latency {
     pub pool: String,
     pub needs: usize,
@@ -155,7 +172,7 @@ pub struct Latency {
     pub mean_candidates: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Batch {
     pub top_k: usize,
     pub needs: usize,
@@ -172,7 +189,7 @@ pub struct ServingMemory {
     pub budget_bytes: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Target {
     pub name: String,
     pub target: String,
@@ -208,6 +225,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         .unwrap_or((args.companies / 50).max(1_000))
         .max(latency_needs);
     let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let load_start = loadavg();
     let tmp = tempfile::tempdir()?;
     let data = args.data.clone().unwrap_or_else(|| tmp.path().join("data"));
     if data.join("FORMAT").exists() {
@@ -234,6 +252,14 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         needs: n_needs,
         seed: args.seed,
     };
+    let mut other_load = Vec::new();
+    let mut phase = |name: &str, since: &mb::CpuSnap| {
+        other_load.push(PhaseLoad {
+            phase: name.to_owned(),
+            other_cores: since.others_since(),
+        })
+    };
+    let cpu = mb::CpuSnap::now();
     let (stats, snapshot_save_secs, memory_after, peak) = {
         let engine = Engine::open(&data, ctx.clone())?;
         let started = Instant::now();
@@ -254,6 +280,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         let mem = mb::memory(None);
         (stats, save, mem, mem.peak_rss)
     };
+    phase("indexing", &cpu);
     say(format!(
         "companies {:.1}s ({:.0}/s), needs {:.1}s, snapshot {:.2}s, peak RSS {} MB",
         stats.companies_secs,
@@ -305,7 +332,9 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         ..MatchOptions::default()
     };
     let mut latency = Vec::new();
-    for threads in [0usize, 1] {
+    // The target's configuration first (top-20 with explanations, default
+    // pool), then one core only, then without explanations (their cost).
+    for (threads, explain) in [(0usize, true), (1, true), (0, false)] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()?;
@@ -314,13 +343,17 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         } else {
             format!("rayon pool ({} threads)", pool.current_num_threads())
         };
-        let l = pool.install(|| time_needs(&engine, &sample, &opts))?;
+        let o = MatchOptions { explain, ..opts };
+        let cpu = mb::CpuSnap::now();
+        let l = pool.install(|| time_needs(&engine, &sample, &o))?;
+        phase(&format!("latency ({label}, explanations {explain})"), &cpu);
         say(format!(
-            "latency, {label}: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            "latency, {label}, explain {explain}: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
             l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
         ));
         latency.push(Latency { pool: label, ..l });
     }
+    let cpu = mb::CpuSnap::now();
     let t = Instant::now();
     let cancel = AtomicBool::new(false);
     let done = batch::run(
@@ -335,6 +368,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         |_, _| {},
     )?;
     let batch_secs = secs(t);
+    phase("batch", &cpu);
     let batch = Batch {
         top_k: 10,
         needs: done,
@@ -393,9 +427,12 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     };
 
     let commit = commit();
-    let machine = machine(rayon::current_num_threads());
+    let mut machine = machine(rayon::current_num_threads());
+    machine.load_average_start = load_start;
+    machine.load_average_end = loadavg();
+    machine.other_load = other_load;
     let corpus = Corpus {
-        generator: "matcher_core::generator (synthetic, deterministic per seed)",
+        generator: "matcher_core::generator (synthetic, deterministic per seed)".into(),
         seed: args.seed,
         companies: stats.companies,
         needs: stats.needs,
@@ -421,6 +458,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         fresh_process_secs: probe.as_ref().ok().map(|p| p.open_secs),
         context_load_secs,
     };
+    let probe = probe.map_err(|e| e.to_string());
     let mut report = Report {
         generated_at: now_utc(),
         command,
@@ -434,6 +472,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         latency,
         batch,
         serving_memory,
+        probe: probe.ok(),
         http,
         targets: Vec::new(),
     };
@@ -557,6 +596,17 @@ fn analyzer_runs(ctx: &Context) -> Result<Vec<AnalyzerRun>, BoxError> {
     Ok(out)
 }
 
+/// `render`: write OUT.md again from OUT.json, with (new) notes.
+pub fn render(json: &Path, notes: Option<&Path>, out: &Path) -> Result<(), BoxError> {
+    let report: Report = serde_json::from_str(&std::fs::read_to_string(json)?)?;
+    let notes = match notes {
+        Some(p) => Some(std::fs::read_to_string(p)?),
+        None => None,
+    };
+    std::fs::write(out, crate::markdown::render(&report, notes.as_deref()))?;
+    Ok(())
+}
+
 /// Run this executable's `probe` on `data` and parse its JSON.
 fn run_probe(data: &Path) -> Result<ProbeOut, BoxError> {
     let exe = std::env::current_exe()?;
@@ -649,7 +699,16 @@ fn machine(rayon_threads: usize) -> Machine {
             .map(|s| s.trim().to_owned())
             .unwrap_or_default(),
         rayon_threads,
+        load_average_start: String::new(),
+        load_average_end: String::new(),
+        other_load: Vec::new(),
     }
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 /// The checked-out commit, read from `.git` (no git process): `MATCHER_COMMIT`
