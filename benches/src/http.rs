@@ -449,6 +449,7 @@ fn serve_and_load(
         String::from_utf8_lossy(&o.stdout)
             .lines()
             .next()
+            .and_then(|l| l.split(" [").next())
             .unwrap_or("wrk")
             .to_owned()
     });

@@ -36,7 +36,7 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
     );
     let _ = writeln!(
         s,
-        "| load average | {} at start, {} at end (1/5/15 min; anything above ~0.1 is other work sharing the 2 cores) |",
+        "| load average | {} at start, {} at end (1/5/15 min; this report itself accounts for about 2) |",
         r.machine.load_average_start, r.machine.load_average_end
     );
     if !r.machine.other_load.is_empty() {
