@@ -39,26 +39,22 @@ pub fn bigrams(text: &str) -> Vec<Token> {
     let mut k = 0;
     while k < chars.len() {
         let (i, c) = chars[k];
-        if is_cjk(c) {
-            if let Some(&(j, d)) = chars.get(k + 1).filter(|(_, d)| is_cjk(*d)) {
-                let end = j + d.len_utf8();
-                let (s, e) = norm.orig_span(i, end);
-                out.push(Token {
-                    offset_from: s,
-                    offset_to: e,
-                    position: pos,
-                    text: t[i..end].to_owned(),
-                    position_length: 1,
-                });
-                pos += 1;
+        // (end of the token in `t`, where to continue), or nothing to emit here.
+        let (end, next) = if is_cjk(c) {
+            match chars.get(k + 1).filter(|(_, d)| is_cjk(*d)) {
+                Some(&(j, d)) => (Some(j + d.len_utf8()), k + 1),
+                None => (None, k + 1),
             }
-            k += 1;
         } else if c.is_ascii_alphanumeric() {
-            let mut m = k;
-            while m < chars.len() && chars[m].1.is_ascii_alphanumeric() {
-                m += 1;
-            }
-            let end = chars.get(m).map_or(t.len(), |x| x.0);
+            let m = k + chars[k..]
+                .iter()
+                .take_while(|(_, x)| x.is_ascii_alphanumeric())
+                .count();
+            (Some(chars.get(m).map_or(t.len(), |x| x.0)), m)
+        } else {
+            (None, k + 1)
+        };
+        if let Some(end) = end {
             let (s, e) = norm.orig_span(i, end);
             out.push(Token {
                 offset_from: s,
@@ -68,10 +64,8 @@ pub fn bigrams(text: &str) -> Vec<Token> {
                 position_length: 1,
             });
             pos += 1;
-            k = m;
-        } else {
-            k += 1;
         }
+        k = next;
     }
     out
 }
