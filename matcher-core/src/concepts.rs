@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::normalize::normalize;
 use crate::analysis::scope::{scope_at, scopes, ScopeKind};
 use crate::analysis::{normalize_key, Analyzer, TermKind};
@@ -428,8 +429,26 @@ impl Ontology {
 
     /// Concept mentions in free text. `is_need` selects the clause rules.
     pub fn extract_text(&self, text: &str, is_need: bool) -> Vec<Mention> {
+        self.extract_analyzed(text, &self.analyze(text, is_need))
+    }
+
+    /// The analysis concept extraction needs: terms (for head words) when
+    /// the ontology has an analyzer, clause scopes always.
+    pub fn analyze(&self, text: &str, is_need: bool) -> AnalyzedText {
+        match &self.analyzer {
+            Some(an) => an.analyze_text(text, is_need),
+            None => AnalyzedText {
+                terms: Vec::new(),
+                scopes: scopes(text, is_need),
+            },
+        }
+    }
+
+    /// [`Ontology::extract_text`] over a text already analyzed (its terms
+    /// find head words, its scopes weigh every mention).
+    pub fn extract_analyzed(&self, text: &str, analyzed: &AnalyzedText) -> Vec<Mention> {
         let norm = normalize(text);
-        let sc = scopes(text, is_need);
+        let sc = &analyzed.scopes;
         let mut out = Vec::new();
         for m in self.surfaces.find_iter(&norm.text) {
             let p = m.pattern().as_usize();
@@ -437,7 +456,7 @@ impl Ontology {
                 continue;
             }
             let (s, e) = norm.orig_span(m.start(), m.end());
-            let weight = scope_weight(scope_at(&sc, s, e));
+            let weight = scope_weight(scope_at(sc, s, e));
             for &c in &self.surface_concepts[p] {
                 out.push(Mention {
                     concept: c,
@@ -452,7 +471,7 @@ impl Ontology {
         // Machines named in the text imply what they do (NC旋盤10台 → 旋削).
         for m in self.equipment.find_iter(&norm.text) {
             let (s, e) = norm.orig_span(m.start(), m.end());
-            let weight = 0.9 * scope_weight(scope_at(&sc, s, e));
+            let weight = 0.9 * scope_weight(scope_at(sc, s, e));
             for &c in &self.equipment_concepts[m.pattern().as_usize()] {
                 out.push(Mention {
                     concept: c,
@@ -465,15 +484,15 @@ impl Ontology {
             }
         }
         // Head words not already inside a surface match.
-        if let Some(an) = &self.analyzer {
-            for t in an.analyze(text) {
+        if self.analyzer.is_some() {
+            for t in &analyzed.terms {
                 let Some(cs) = self.head_words.get(&t.term) else {
                     continue;
                 };
                 if out.iter().any(|m| m.start <= t.start && t.end <= m.end) {
                     continue;
                 }
-                let weight = HEAD_WEIGHT * scope_weight(scope_at(&sc, t.start, t.end));
+                let weight = HEAD_WEIGHT * scope_weight(scope_at(sc, t.start, t.end));
                 for &c in cs {
                     out.push(Mention {
                         concept: c,
@@ -504,9 +523,22 @@ impl Ontology {
 
     /// The concepts of a company profile: capabilities and products text, and its equipment.
     pub fn company_concepts(&self, c: &Company) -> ConceptSet {
-        let mut mentions = self.extract_text(&c.capabilities, false);
-        if let Some(p) = &c.products {
-            mentions.extend(self.extract_text(p, false));
+        let caps = self.analyze(&c.capabilities, false);
+        let products = c.products.as_ref().map(|p| self.analyze(p, false));
+        self.company_concepts_analyzed(c, &caps, products.as_ref())
+    }
+
+    /// [`Ontology::company_concepts`] with the capabilities and products
+    /// texts already analyzed (indexing analyzes them once for everything).
+    pub fn company_concepts_analyzed(
+        &self,
+        c: &Company,
+        capabilities: &AnalyzedText,
+        products: Option<&AnalyzedText>,
+    ) -> ConceptSet {
+        let mut mentions = self.extract_analyzed(&c.capabilities, capabilities);
+        if let (Some(p), Some(a)) = (&c.products, products) {
+            mentions.extend(self.extract_analyzed(p, a));
         }
         for e in &c.equipment {
             mentions.extend(self.extract_equipment(&e.name));

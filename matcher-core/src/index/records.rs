@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::normalize_key;
 use crate::concepts::{ConceptSet, Ontology};
 use crate::model::{
@@ -38,6 +39,19 @@ pub struct CompanyFeatures {
 
 impl CompanyFeatures {
     pub fn new(c: &Company, tax: &Taxonomy, ontology: &Ontology) -> CompanyFeatures {
+        let caps = ontology.analyze(&c.capabilities, false);
+        let products = c.products.as_ref().map(|p| ontology.analyze(p, false));
+        Self::with_analysis(c, tax, ontology, &caps, products.as_ref())
+    }
+
+    /// Features of a company whose capabilities and products are already analyzed.
+    pub fn with_analysis(
+        c: &Company,
+        tax: &Taxonomy,
+        ontology: &Ontology,
+        capabilities: &AnalyzedText,
+        products: Option<&AnalyzedText>,
+    ) -> CompanyFeatures {
         let mut equipment: Vec<String> = Vec::new();
         for e in &c.equipment {
             for part in [Some(&e.name), e.maker.as_ref(), e.model.as_ref()]
@@ -59,7 +73,7 @@ impl CompanyFeatures {
                 .map(|x| tax.canonical_certification(x))
                 .collect(),
             equipment,
-            concepts: ontology.company_concepts(c),
+            concepts: ontology.company_concepts_analyzed(c, capabilities, products),
             updated_at: c.updated_at,
             employees: c.employees,
             visibility: c.visibility,

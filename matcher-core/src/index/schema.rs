@@ -17,6 +17,7 @@ use tantivy::TantivyDocument;
 
 use crate::analysis::bigram::{BigramTokenizer, BIGRAM_TOKENIZER_NAME};
 use crate::analysis::tokenizer::{JapaneseTokenizer, PROFILE_TOKENIZER_NAME, TOKENIZER_NAME};
+use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::Analyzer;
 use crate::concepts::{ConceptSet, Ontology};
 use crate::model::{Company, Need};
@@ -125,14 +126,33 @@ pub fn equipment_text(c: &Company) -> String {
     s
 }
 
+/// The analysis a company document reuses: its capabilities and products
+/// texts analyzed once (see [`AnalyzedText`]), and the kana reading of its name.
+pub struct CompanyAnalysis {
+    pub capabilities: AnalyzedText,
+    pub products: Option<AnalyzedText>,
+    pub reading: String,
+}
+
+impl CompanyAnalysis {
+    pub fn new(c: &Company, analyzer: &Analyzer) -> CompanyAnalysis {
+        CompanyAnalysis {
+            capabilities: analyzer.analyze_text(&c.capabilities, false),
+            products: c.products.as_ref().map(|p| analyzer.analyze_text(p, false)),
+            reading: analyzer.reading(&c.name),
+        }
+    }
+}
+
 pub fn company_doc(
     f: &CompanyFields,
     c: &Company,
     slot: u32,
-    reading: &str,
+    analysis: &CompanyAnalysis,
     concepts: &ConceptSet,
     ontology: &Ontology,
 ) -> TantivyDocument {
+    let reading = analysis.reading.as_str();
     let mut d = TantivyDocument::default();
     d.add_text(f.id, c.id.as_str());
     d.add_u64(f.slot, slot as u64);
@@ -142,9 +162,13 @@ pub fn company_doc(
     r.push(' ');
     r.push_str(reading);
     d.add_text(f.reading, r);
-    d.add_text(f.capabilities, &c.capabilities);
-    if let Some(p) = &c.products {
-        d.add_text(f.products, p);
+    // Already analyzed (scoped like the ja_profile tokenizer would).
+    d.add_pre_tokenized_text(
+        f.capabilities,
+        analysis.capabilities.pre_tokenized(&c.capabilities),
+    );
+    if let (Some(p), Some(a)) = (&c.products, &analysis.products) {
+        d.add_pre_tokenized_text(f.products, a.pre_tokenized(p));
     }
     let eq = equipment_text(c);
     d.add_text(f.equipment, &eq);

@@ -72,16 +72,28 @@ impl Engine {
         let mut concepts = Vec::new();
         if let Some(c) = &company {
             let eq = crate::index::schema::equipment_text(c);
-            for (field, text) in [
-                ("capabilities", c.capabilities.as_str()),
-                ("products", c.products.as_deref().unwrap_or("")),
-                ("equipment", eq.as_str()),
+            // Each text is analyzed once: for its term evidence and its concepts.
+            let caps = ctx.analyzer.analyze_text(&c.capabilities, false);
+            let products = c
+                .products
+                .as_ref()
+                .map(|p| ctx.analyzer.analyze_text(p, false));
+            let eq_analyzed = ctx.analyzer.analyze_text(&eq, false);
+            for (field, text, analyzed) in [
+                ("capabilities", c.capabilities.as_str(), Some(&caps)),
+                (
+                    "products",
+                    c.products.as_deref().unwrap_or(""),
+                    products.as_ref(),
+                ),
+                ("equipment", eq.as_str(), Some(&eq_analyzed)),
             ] {
+                let Some(analyzed) = analyzed else { continue };
                 let mut seen = HashSet::new();
-                for t in ctx.analyzer.analyze_scoped(text, false) {
-                    if want.contains(t.term.as_str()) && seen.insert(t.term.clone()) {
+                for t in analyzed.scoped() {
+                    if want.contains(t.term.as_str()) && seen.insert(t.term.as_str()) {
                         terms.push(Evidence {
-                            term: t.term,
+                            term: t.term.clone(),
                             field: field.into(),
                             text: text[t.start..t.end].to_owned(),
                             start: t.start,
@@ -92,9 +104,9 @@ impl Engine {
             }
             // Concept evidence: which phrase or machine gave the company each concept.
             let (_, hits) = signals::concept_similarity(&ctx.ontology, &p.concepts, &f.concepts);
-            let mut mentions = ctx.ontology.extract_text(&c.capabilities, false);
-            if let Some(pr) = &c.products {
-                mentions.extend(ctx.ontology.extract_text(pr, false));
+            let mut mentions = ctx.ontology.extract_analyzed(&c.capabilities, &caps);
+            if let (Some(pr), Some(a)) = (&c.products, &products) {
+                mentions.extend(ctx.ontology.extract_analyzed(pr, a));
             }
             for e in &c.equipment {
                 let count = e.count.map(|n| format!(" ×{n}")).unwrap_or_default();

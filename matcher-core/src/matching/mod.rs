@@ -25,7 +25,7 @@ use tantivy::Term;
 use crate::concepts::ConceptSet;
 use crate::index::query::{self, QueryTerm};
 use crate::index::records::CompanyFeatures;
-use crate::index::search::SlotCollector;
+use crate::index::top_slots::TopSlots;
 use crate::index::{Engine, EngineError, Role};
 use crate::model::{Date, GeoPoint, MunicipalityCode, Need, NeedStatus};
 use signals::{SizeHint, N_SIGNALS, SIGNALS};
@@ -36,6 +36,9 @@ pub use weights::{MatchConfig, Weights};
 /// Share of the concept signal taken from the concept channel's BM25 (the
 /// rest is the hierarchy-aware similarity).
 const CONCEPT_BM25_SHARE: f32 = 0.5;
+/// How many candidates each retrieval channel keeps, as a multiple of the
+/// final candidate count.
+const CHANNEL_DEPTH: usize = 2;
 
 /// Largest top-k a caller may ask for.
 pub const MAX_TOP_K: usize = 200;
@@ -340,17 +343,41 @@ impl Engine {
         ab: Ablation,
     ) -> Result<Vec<Candidate>, EngineError> {
         let (text_q, concept_q) = self.candidate_queries(p);
+        let rec = self.read_records();
+        let required: Vec<String> = p
+            .need
+            .certifications_required
+            .iter()
+            .map(|c| self.ctx.taxonomy.canonical_certification(c))
+            .collect();
+        // Privacy and hard constraints filter inside the collectors, before
+        // the cut, so a narrow region still gets its full share of candidates.
+        let keep_slot = |slot: u32| {
+            Some(slot) != p.owner_slot
+                && rec.companies.get(slot).is_some_and(|f| {
+                    role.may_see(f.visibility)
+                        && (!ab.constraints || self.passes_constraints(p, f, &required))
+                })
+        };
+        let keep = self.ctx.match_config.candidates;
+        // Each channel keeps more than `keep`, so a company ranked just below
+        // the cut in both can still win on the fused score.
+        let depth = keep.saturating_mul(CHANNEL_DEPTH);
         let searcher = self.companies.reader.searcher();
-        let text = searcher.search(text_q.as_ref(), &SlotCollector)?;
+        let collector = TopSlots {
+            limit: depth,
+            keep: keep_slot,
+        };
+        let text = searcher.search(text_q.as_ref(), &collector)?;
         let concepts = match concept_q {
-            Some(q) => searcher.search(q.as_ref(), &SlotCollector)?,
+            Some(q) => searcher.search(q.as_ref(), &collector)?,
             None => Vec::new(),
         };
         let max_t = text.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
         let max_c = concepts.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
         // slot → (text bm25, fused order key, concept channel score)
         let mut merged: std::collections::HashMap<u32, (f32, f32, f32)> =
-            std::collections::HashMap::new();
+            std::collections::HashMap::with_capacity(text.len() + concepts.len());
         for (s, t) in text {
             merged.insert(s, (t, t / max_t, 0.0));
         }
@@ -359,22 +386,8 @@ impl Engine {
             e.1 += c / max_c;
             e.2 = c / max_c;
         }
-        let rec = self.read_records();
-        let required: Vec<String> = p
-            .need
-            .certifications_required
-            .iter()
-            .map(|c| self.ctx.taxonomy.canonical_certification(c))
-            .collect();
         let mut c: Vec<(u32, f32, f32, f32)> = merged
             .into_iter()
-            .filter(|(slot, _)| {
-                Some(*slot) != p.owner_slot
-                    && rec.companies.get(*slot).is_some_and(|f| {
-                        role.may_see(f.visibility)
-                            && (!ab.constraints || self.passes_constraints(p, f, &required))
-                    })
-            })
             .map(|(s, (t, key, cb))| (s, t, key, cb))
             .collect();
         let by_id = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
@@ -550,47 +563,52 @@ impl Engine {
         let applies = self.rescore(&p, &[], opts.ablation).1;
         let w = self.effective_weights(&applies);
         let cutoff = self.ctx.stale_cutoff();
-        let mut matches: Vec<Match> = Vec::new();
         let take = if opts.rank_by_mutual {
             ranked.len().min(opts.top_k * 3)
         } else {
-            opts.top_k
+            opts.top_k.min(ranked.len())
         };
-        for &(slot, total, row) in ranked.iter().take(take) {
-            let Some(f) = self.read_records().companies.get(slot).cloned() else {
-                continue;
-            };
-            let signals = SIGNALS
-                .iter()
-                .enumerate()
-                .map(|(k, name)| Signal {
-                    name,
-                    value: row[k],
-                    weight: w[k],
-                    contribution: w[k] * row[k],
-                    applies: applies[k],
-                })
-                .collect();
-            let explanation = if opts.explain {
-                Some(self.explain(&p, &f, &row)?)
-            } else {
-                None
-            };
-            let mutual = if opts.mutual {
-                self.mutual(need, &f, total, role)?
-            } else {
-                None
-            };
-            matches.push(Match {
-                company_id: f.id.to_string(),
-                name: f.name.clone(),
-                score: total,
-                stale: f.is_stale(cutoff),
-                signals,
-                mutual,
-                explanation,
-            });
-        }
+        // Explanations analyze each matched profile: the one per-match cost
+        // worth spreading over the cores.
+        let matches: Result<Vec<Option<Match>>, EngineError> = ranked[..take]
+            .par_iter()
+            .map(|&(slot, total, row)| {
+                let Some(f) = self.read_records().companies.get(slot).cloned() else {
+                    return Ok(None);
+                };
+                let signals = SIGNALS
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| Signal {
+                        name,
+                        value: row[k],
+                        weight: w[k],
+                        contribution: w[k] * row[k],
+                        applies: applies[k],
+                    })
+                    .collect();
+                let explanation = if opts.explain {
+                    Some(self.explain(&p, &f, &row)?)
+                } else {
+                    None
+                };
+                let mutual = if opts.mutual {
+                    self.mutual(need, &f, total, role)?
+                } else {
+                    None
+                };
+                Ok(Some(Match {
+                    company_id: f.id.to_string(),
+                    name: f.name.clone(),
+                    score: total,
+                    stale: f.is_stale(cutoff),
+                    signals,
+                    mutual,
+                    explanation,
+                }))
+            })
+            .collect();
+        let mut matches: Vec<Match> = matches?.into_iter().flatten().collect();
         if opts.rank_by_mutual {
             let key = |m: &Match| m.mutual.as_ref().map_or(0.0, |x| x.score);
             matches.sort_by(|a, b| {

@@ -11,7 +11,7 @@ use matcher_core::{Engine, EngineError, Role};
 use serde::Serialize;
 
 use super::error::{ApiError, ApiResult, Kind};
-use super::state::{unix_now, Gate};
+use super::state::unix_now;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -139,9 +139,8 @@ impl Job {
         };
     }
 
-    /// Run on the current (blocking) thread, holding the engine gate shared
-    /// while needs are matched and letting waiting writes in between lines.
-    fn run(&self, engine: &Engine, gate: &Gate) {
+    /// Run on the current (blocking) thread.
+    fn run(&self, engine: &Engine) {
         {
             let mut st = self.lock();
             if st.status != JobStatus::Queued {
@@ -156,7 +155,6 @@ impl Job {
             .filter(|n| n.status == matcher_core::model::NeedStatus::Open)
             .count();
         self.total.store(total, Ordering::Relaxed);
-        let mut held = Some(gate.read());
         let result = batch::run(
             engine,
             Role::Coordinator,
@@ -166,10 +164,6 @@ impl Job {
                 let s =
                     serde_json::to_string(&line).map_err(|e| EngineError::Other(e.to_string()))?;
                 self.lock().lines.push(s);
-                // Lines come after their chunk is matched: no rayon work of
-                // this job is in flight, so a waiting write may go first.
-                held = None;
-                held = Some(gate.read());
                 Ok(())
             },
             |done, total| {
@@ -177,7 +171,6 @@ impl Job {
                 self.total.store(total, Ordering::Relaxed);
             },
         );
-        drop(held);
         self.finish(result);
     }
 }
@@ -279,13 +272,13 @@ impl Jobs {
     }
 
     /// Wait for the runner, then run `job` on the blocking pool.
-    pub async fn execute(&self, job: Arc<Job>, engine: Arc<Engine>, gate: Arc<Gate>) {
+    pub async fn execute(&self, job: Arc<Job>, engine: Arc<Engine>) {
         let _turn = self.runner.lock().await;
         if job.status() != JobStatus::Queued {
             return;
         }
         let j = job.clone();
-        if let Err(e) = tokio::task::spawn_blocking(move || j.run(&engine, &gate)).await {
+        if let Err(e) = tokio::task::spawn_blocking(move || j.run(&engine)).await {
             job.finish(Err(EngineError::Other(format!("batch task panicked: {e}"))));
         }
     }

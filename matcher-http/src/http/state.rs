@@ -123,85 +123,14 @@ impl RateLimiter {
     }
 }
 
-/// Keeps engine writes apart from engine reads that fan out on rayon.
-///
-/// Core holds its records lock (a writer-preferring `RwLock`) for reading
-/// across rayon calls (`rescore`), while other rayon jobs (batch,
-/// opportunities) take the same lock for reading inside the pool. With a
-/// writer queued on that lock, the two wait on each other and the whole
-/// engine hangs. Until core stops holding the guard across rayon work, the
-/// HTTP layer never lets a write queue while such a read is running:
-/// matching takes the gate shared, writes take it exclusively (and new
-/// matching waits behind a waiting write). Plain reads (get, list, search)
-/// do not use rayon and skip the gate.
-#[derive(Debug, Default)]
-pub struct Gate {
-    state: Mutex<GateState>,
-    cv: std::sync::Condvar,
-}
-
-#[derive(Debug, Default)]
-struct GateState {
-    readers: usize,
-    writing: bool,
-    writers_waiting: usize,
-}
-
-pub struct GateRead<'a>(&'a Gate);
-pub struct GateWrite<'a>(&'a Gate);
-
-impl Gate {
-    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn read(&self) -> GateRead<'_> {
-        let mut st = self.lock();
-        while st.writing || st.writers_waiting > 0 {
-            st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
-        }
-        st.readers += 1;
-        GateRead(self)
-    }
-
-    pub fn write(&self) -> GateWrite<'_> {
-        let mut st = self.lock();
-        st.writers_waiting += 1;
-        while st.writing || st.readers > 0 {
-            st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
-        }
-        st.writers_waiting -= 1;
-        st.writing = true;
-        GateWrite(self)
-    }
-}
-
-impl Drop for GateRead<'_> {
-    fn drop(&mut self) {
-        let mut st = self.0.lock();
-        st.readers -= 1;
-        if st.readers == 0 {
-            self.0.cv.notify_all();
-        }
-    }
-}
-
-impl Drop for GateWrite<'_> {
-    fn drop(&mut self) {
-        self.0.lock().writing = false;
-        self.0.cv.notify_all();
-    }
-}
-
-/// How a piece of engine work uses the [`Gate`].
+/// How a piece of engine work is scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Work {
-    /// No rayon fan-out, no writes: get, list, search.
+    /// Reads and writes that run on one thread: get, list, search, upserts.
     Plain,
-    /// Matching (rayon fan-out over the records).
+    /// Matching: fans out over the rayon pool, so only as many run at once
+    /// as there are cores (see [`Inner::matching`]).
     Matching,
-    /// Upserts and deletes.
-    Write,
 }
 
 pub(crate) struct Inner {
@@ -216,7 +145,11 @@ pub(crate) struct Inner {
     pub last_commit: AtomicU64,
     /// Serializes create-if-absent checks against concurrent creates.
     pub create_lock: Mutex<()>,
-    pub gate: Arc<Gate>,
+    /// Permits for concurrent matches, one per core. A match already uses
+    /// every core (rayon), so more at once only add queueing inside the
+    /// pool and per-request memory (hit lists, explanations) held by many
+    /// blocking threads; waiting here costs an async task, not a thread.
+    pub matching: tokio::sync::Semaphore,
 }
 
 /// Cheap to clone; one per server.
@@ -256,7 +189,9 @@ impl AppState {
                 rate: RateLimiter::default(),
                 last_commit: AtomicU64::new(unix_now()),
                 create_lock: Mutex::new(()),
-                gate: Arc::new(Gate::default()),
+                matching: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                ),
                 limits,
                 cors_origins,
             }),
@@ -336,30 +271,25 @@ impl AppState {
         self.inner.jobs.cancel_all();
     }
 
-    /// Run engine work on the blocking pool (see [`Gate`] for `work`).
+    /// Run engine work on the blocking pool.
     pub(crate) async fn run<T, F>(&self, work: Work, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Engine) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let engine = self.engine()?;
-        let gate = self.inner.gate.clone();
-        tokio::task::spawn_blocking(move || match work {
-            Work::Plain => f(&engine),
-            Work::Matching => {
-                let _g = gate.read();
-                f(&engine)
-            }
-            Work::Write => {
-                let _g = gate.write();
-                f(&engine)
-            }
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
-    }
-
-    pub(crate) fn gate(&self) -> Arc<Gate> {
-        self.inner.gate.clone()
+        let _permit = match work {
+            Work::Plain => None,
+            Work::Matching => Some(
+                self.inner
+                    .matching
+                    .acquire()
+                    .await
+                    .map_err(|e| ApiError::internal(format!("matching closed: {e}")))?,
+            ),
+        };
+        tokio::task::spawn_blocking(move || f(&engine))
+            .await
+            .map_err(|e| ApiError::internal(format!("engine task failed: {e}")))?
     }
 }

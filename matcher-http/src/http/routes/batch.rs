@@ -71,8 +71,7 @@ pub async fn start(
     tracing::info!(job = %job.id, top_k = body.top_k, by = %caller.name, "batch job queued");
     let st = state.clone();
     let j = job.clone();
-    let gate = state.gate();
-    tokio::spawn(async move { st.jobs().execute(j, engine, gate).await });
+    tokio::spawn(async move { st.jobs().execute(j, engine).await });
     let view = job.view();
     let mut res = (StatusCode::ACCEPTED, Json(view)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/batch/{}", job.id)) {

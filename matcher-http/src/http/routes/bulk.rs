@@ -91,7 +91,7 @@ where
     let limits = state.limits().clone();
     let bytes = body_bytes(req, state, limits.bulk_body).await?;
     let report = state
-        .run(Work::Write, move |engine| {
+        .run(Work::Plain, move |engine| {
             let parsed = import::parse::<T>(&bytes, format, encoding, &engine.ctx.taxonomy);
             if parsed.records.len() > limits.bulk_rows {
                 return Err(ApiError::new(

@@ -76,7 +76,7 @@ fn created_response<T: serde::Serialize>(kind: &str, w: Written<T>) -> Response 
 async fn write(state: &AppState, mut c: Company, must_be_new: bool) -> ApiResult<Written<Company>> {
     let st = state.clone();
     let w = state
-        .run(Work::Write, move |engine| {
+        .run(Work::Plain, move |engine| {
             let warnings = validate::company(&mut c, &engine.ctx.taxonomy)?;
             let _guard = st
                 .inner
@@ -152,7 +152,7 @@ pub async fn remove(
 ) -> ApiResult<StatusCode> {
     let key = id.clone();
     let existed = state
-        .run(Work::Write, move |e| Ok(e.delete_company(&key)?))
+        .run(Work::Plain, move |e| Ok(e.delete_company(&key)?))
         .await?;
     if !existed {
         return Err(ApiError::not_found("company", &id));

@@ -100,7 +100,7 @@ pub async fn get_one(
 async fn write(state: &AppState, mut n: Need, must_be_new: bool) -> ApiResult<Written<Need>> {
     let st = state.clone();
     let w = state
-        .run(Work::Write, move |engine| {
+        .run(Work::Plain, move |engine| {
             let warnings = validate::need(&mut n, &engine.ctx.taxonomy)?;
             let _guard = st
                 .inner
@@ -169,7 +169,7 @@ pub async fn remove(
 ) -> ApiResult<StatusCode> {
     let key = id.clone();
     let existed = state
-        .run(Work::Write, move |e| Ok(e.delete_need(&key)?))
+        .run(Work::Plain, move |e| Ok(e.delete_need(&key)?))
         .await?;
     if !existed {
         return Err(ApiError::not_found("need", &id));
