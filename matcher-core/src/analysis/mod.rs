@@ -16,6 +16,7 @@
 //!   精密, 部品, 精密部品) at the position of its first part;
 //! - every term carries byte offsets into the *original* text.
 
+pub mod analyzed;
 pub mod bigram;
 pub mod dictionary;
 pub mod lexicon;
