@@ -7,3 +7,11 @@ cargo fmt --all -- --check
 # Build every target (benches included, so they never rot), then run the tests.
 cargo build --workspace --all-targets
 cargo test --workspace
+# The benchmark report at 10k companies, so it never rots (issue #7). A smoke
+# run in the dev profile: it must work, not be fast, and nothing fails on a
+# timing. The numbers in benches/REPORT.md come from release builds (README).
+if [ "${MATCHER_SKIP_BENCH_REPORT:-0}" != 1 ]; then
+  bash scripts/bench-deps.sh
+  cargo run -p matcher-benches -- report --companies 10000 --http-secs 2 \
+    --out target/bench-report/ci
+fi

@@ -27,12 +27,17 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
     );
     let _ = writeln!(
         s,
-        "| machine | {} cores, {}, {} RAM, Linux {}; rayon pool {} threads |",
+        "| machine | {} cores, {}, {} RAM, Linux {}; rayon pool {} threads; {} build |",
         r.machine.cores,
         r.machine.cpu_model,
         mb(r.machine.memory_bytes),
         r.machine.kernel,
-        r.machine.rayon_threads
+        r.machine.rayon_threads,
+        if r.machine.build_profile.is_empty() {
+            "release"
+        } else {
+            &r.machine.build_profile
+        }
     );
     let _ = writeln!(
         s,

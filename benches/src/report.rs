@@ -79,6 +79,10 @@ pub struct Report {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Machine {
+    /// Cargo profile of the report binary: "release" for numbers, "dev" for
+    /// CI's smoke run (dependencies and matcher-core optimized, the rest not).
+    #[serde(default)]
+    pub build_profile: String,
     pub cores: usize,
     pub cpu_model: String,
     pub memory_bytes: u64,
@@ -692,6 +696,11 @@ fn machine(rayon_threads: usize) -> Machine {
         })
         .unwrap_or(0);
     Machine {
+        build_profile: if cfg!(debug_assertions) {
+            "dev".into()
+        } else {
+            "release".into()
+        },
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         cpu_model,
         memory_bytes,

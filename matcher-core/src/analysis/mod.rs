@@ -25,10 +25,16 @@ pub mod scope;
 pub mod tokenizer;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
+
+use parking_lot::RwLock;
 
 use lindera::mode::Mode;
 use lindera::segmenter::Segmenter;
+use lindera::token::Token;
+use lindera_dictionary::dictionary::DetailFields;
 
 pub use lexicon::{LexiconError, Synonyms};
 pub use normalize::{normalize, normalize_key};
@@ -70,6 +76,12 @@ pub struct Analyzer {
     segmenter: Segmenter,
     stopwords: std::collections::HashSet<String>,
     synonyms: Synonyms,
+    /// The class of every dictionary word met so far. Reading an entry from
+    /// the (memory-mapped) dictionary costs more than the rest of a token's
+    /// analysis, and texts share their vocabulary. Bounded by the
+    /// dictionary's size; a word's class never changes, so sharing it
+    /// between threads cannot change any output.
+    word_classes: RwLock<HashMap<WordKey, WordClass, BuildHasherDefault<WordKeyHasher>>>,
 }
 
 /// ASCII-prefixed codes that are commonly written with a space before the
@@ -91,6 +103,7 @@ impl Analyzer {
             segmenter,
             stopwords,
             synonyms: Synonyms::default(),
+            word_classes: RwLock::default(),
         };
         let synonyms = lexicon::load_synonyms(&dict_dir.join("synonyms.tsv"), &analyzer)?;
         analyzer.synonyms = synonyms;
@@ -163,21 +176,37 @@ impl Analyzer {
             // lindera only fails on internal errors; an unanalyzable text yields no terms.
             Err(_) => Vec::new(),
         };
-        let mut toks: Vec<(usize, usize, String, String, String, String)> =
-            Vec::with_capacity(tokens.len());
-        for mut tok in tokens {
-            let (s, e) = (tok.byte_start, tok.byte_end);
-            let surface = tok.surface.as_ref().to_owned();
-            let details = tok.details();
-            let detail = |i: usize| details.get(i).copied().unwrap_or("").to_owned();
-            toks.push((s, e, surface, detail(0), detail(1), detail(6)));
+        // One read lock for the whole text; the classes it did not know yet
+        // are added afterwards.
+        let known = self.word_classes.read();
+        let mut learned: Vec<(WordKey, WordClass)> = Vec::new();
+        let toks: Vec<Tok> = tokens
+            .iter()
+            .map(|token| {
+                let key = word_key(token);
+                let class = known.get(&key).copied().unwrap_or_else(|| {
+                    let class = WordClass::of(&Fields::of(token));
+                    learned.push((key, class));
+                    class
+                });
+                Tok {
+                    token,
+                    // lindera's surface is this very slice of the text it was given.
+                    surface: &text[token.byte_start..token.byte_end],
+                    class,
+                }
+            })
+            .collect();
+        drop(known);
+        if !learned.is_empty() {
+            self.word_classes.write().extend(learned);
         }
         // Domain words that start with a letter or digit (mcナイロン, 3次元測定機)
         // win over the code scanner.
         let custom: Vec<(usize, usize)> = toks
             .iter()
-            .filter(|t| t.3 == "カスタム名詞")
-            .map(|t| (t.0, t.1))
+            .filter(|t| t.class.custom)
+            .map(|t| (t.token.byte_start, t.token.byte_end))
             .collect();
         let mut codes = scan_codes(text);
         codes.retain(|c| {
@@ -185,10 +214,11 @@ impl Analyzer {
                 .iter()
                 .any(|&(s, e)| s < c.end && c.start < e && (s < c.start || e > c.end))
         });
-        let mut units: Vec<Unit> = Vec::with_capacity(toks.len());
+        let mut units: Vec<Unit> = Vec::with_capacity(toks.len() + codes.len());
         let mut ci = 0;
         let mut open = 0; // first code that may still overlap the current token
-        for (s, e, surface, pos, sub, base) in toks {
+        for tok in &toks {
+            let (s, e) = (tok.token.byte_start, tok.token.byte_end);
             while ci < codes.len() && codes[ci].start < e {
                 units.push(Unit::code(&codes[ci], text));
                 ci += 1;
@@ -199,28 +229,32 @@ impl Analyzer {
             if codes[open..ci].iter().any(|c| s < c.end && c.start < e) {
                 continue; // inside a code region: already emitted whole
             }
-            let role = classify(&pos, &sub, &surface);
+            // Symbols IPADIC reads as nouns: )★ ://
+            let role = if tok.surface.chars().any(is_alphanumeric) {
+                tok.class.role
+            } else {
+                Role::Drop
+            };
             let term = match role {
                 Role::Word { noun } => {
-                    let t = if base != "*" && !base.is_empty() && !noun {
-                        base
+                    // Verbs and adjectives are indexed in their base form.
+                    let base = if noun { "" } else { Fields::of(tok.token).base };
+                    let t = if base != "*" && !base.is_empty() {
+                        Cow::Borrowed(base)
                     } else {
-                        fold_token_vowel(surface.clone())
+                        fold_token_vowel(tok.surface)
                     };
-                    (!self.stopwords.contains(&t) && !is_trivial(&t)).then_some(t)
+                    (!self.stopwords.contains(t.as_ref()) && !is_trivial(&t)).then_some(t)
                 }
                 _ => None,
             };
-            let noun = matches!(role, Role::Word { noun: true });
-            let glue = matches!(role, Role::Affix).then(|| surface.clone());
-            let prefix = pos == "接頭詞";
             units.push(Unit {
                 start: s,
                 end: e,
                 term,
-                noun,
-                glue,
-                prefix,
+                noun: matches!(role, Role::Word { noun: true }),
+                glue: matches!(role, Role::Affix).then_some(tok.surface),
+                prefix: tok.class.prefix,
                 kind: TermKind::Word,
             });
         }
@@ -231,14 +265,14 @@ impl Analyzer {
         self.emit(norm, &units, out);
     }
 
-    fn emit(&self, norm: &normalize::Normalized, units: &[Unit], out: &mut Vec<Term>) {
+    fn emit(&self, norm: &normalize::Normalized, units: &[Unit<'_>], out: &mut Vec<Term>) {
         let mut run_start = 0usize;
         for (i, u) in units.iter().enumerate() {
             let pos = i as u32;
             if let Some(t) = &u.term {
                 let (s, e) = norm.orig_span(u.start, u.end);
                 out.push(Term {
-                    term: t.clone(),
+                    term: t.as_ref().to_owned(),
                     start: s,
                     end: e,
                     position: pos,
@@ -273,7 +307,7 @@ impl Analyzer {
     fn emit_compounds(
         &self,
         norm: &normalize::Normalized,
-        run: &[Unit],
+        run: &[Unit<'_>],
         first_pos: u32,
         out: &mut Vec<Term>,
     ) {
@@ -282,9 +316,10 @@ impl Analyzer {
             return;
         }
         let join = |a: usize, b: usize, out: &mut Vec<Term>| {
-            let mut term = String::new();
-            for u in &run[a..b] {
-                term.push_str(u.term.as_deref().or(u.glue.as_deref()).unwrap_or(""));
+            let parts = || run[a..b].iter().map(Unit::text);
+            let mut term = String::with_capacity(parts().map(str::len).sum());
+            for part in parts() {
+                term.push_str(part);
             }
             let (s, e) = norm.orig_span(run[a].start, run[b - 1].end);
             out.push(Term {
@@ -311,23 +346,146 @@ impl Analyzer {
     }
 }
 
-struct Unit {
+/// A lindera token with its surface and its word's class.
+struct Tok<'t, 'a> {
+    token: &'t Token<'a>,
+    surface: &'a str,
+    class: WordClass,
+}
+
+/// A dictionary word's identity: its lexicon (unknown, system, user) in the
+/// high half, its id there in the low half.
+type WordKey = u64;
+
+fn word_key(token: &Token) -> WordKey {
+    let id = &token.word_id;
+    let lexicon: u64 = if id.is_unknown() {
+        0
+    } else if id.is_system() {
+        1
+    } else {
+        2
+    };
+    (lexicon << 32) | u64::from(id.id())
+}
+
+/// Hashes a [`WordKey`] with one multiplication: the keys are ours, not an
+/// attacker's, and SipHash showed up in profiles at one lookup per token.
+#[derive(Default)]
+struct WordKeyHasher(u64);
+
+impl Hasher for WordKeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// What the analyzer needs to know about a dictionary word whatever its
+/// surface (cached in [`Analyzer::word_classes`]).
+#[derive(Clone, Copy)]
+struct WordClass {
+    /// By part of speech only: a surface without letters or digits drops any word.
+    role: Role,
+    /// A domain word from the user dictionary (カスタム名詞).
+    custom: bool,
+    /// A prefix (接頭詞).
+    prefix: bool,
+}
+
+impl WordClass {
+    fn of(fields: &Fields) -> WordClass {
+        WordClass {
+            role: classify(fields.pos, fields.sub),
+            custom: fields.pos == "カスタム名詞",
+            prefix: fields.pos == "接頭詞",
+        }
+    }
+}
+
+/// The dictionary fields the analyzer reads for a word.
+#[derive(Clone, Copy)]
+struct Fields<'a> {
+    /// IPADIC part of speech (名詞, 動詞, …; カスタム名詞 for the user dictionary).
+    pos: &'a str,
+    /// Its first subcategory (接尾, 自立, …).
+    sub: &'a str,
+    /// Base form (verbs and adjectives are indexed in it).
+    base: &'a str,
+}
+
+/// Detail-field indexes in the IPADIC schema.
+const POS_FIELD: usize = 0;
+const SUB_FIELD: usize = 1;
+const BASE_FIELD: usize = 6;
+
+impl<'a> Fields<'a> {
+    /// Read the fields of `tok` straight from its dictionary.
+    /// `Token::details` would allocate a vector per token (and we used to
+    /// copy four strings out of it); this reads the same fields by the same
+    /// rules as lindera's `Token::ensure_details`: the entry comes from the
+    /// unknown-word, system or user dictionary by word id, and a field the
+    /// entry lacks reads as `*` up to the schema's width (`""` past it).
+    fn of(tok: &Token<'a>) -> Fields<'a> {
+        let dict = tok.dictionary;
+        let id = tok.word_id.id() as usize;
+        let entry = if tok.word_id.is_unknown() {
+            dict.unknown_word_details_iter(id)
+        } else if tok.word_id.is_system() {
+            dict.word_details_iter(id)
+        } else {
+            match tok.user_dictionary {
+                Some(user) => user.word_details_iter(id),
+                None => DetailFields::unk(),
+            }
+        };
+        let width = dict.metadata.dictionary_schema.get_custom_fields().len();
+        let mut fields = [""; BASE_FIELD + 1];
+        for field in fields.iter_mut().take(width) {
+            *field = "*";
+        }
+        for (field, value) in fields.iter_mut().zip(entry) {
+            *field = value;
+        }
+        Fields {
+            pos: fields[POS_FIELD],
+            sub: fields[SUB_FIELD],
+            base: fields[BASE_FIELD],
+        }
+    }
+}
+
+/// One position of the analyzed text: a token or a code. Borrows its text
+/// until [`Analyzer::emit`] builds the owned [`Term`]s.
+struct Unit<'a> {
     start: usize,
     end: usize,
-    term: Option<String>,
+    term: Option<Cow<'a, str>>,
     noun: bool,
     /// A suffix or prefix (化, 用, 機, 高): never a term alone, but part of compounds (自動化).
-    glue: Option<String>,
+    glue: Option<&'a str>,
     prefix: bool,
     kind: TermKind,
 }
 
-impl Unit {
-    fn code(c: &CodeSpan, text: &str) -> Unit {
-        let raw: String = text[c.start..c.end].chars().filter(|c| *c != ' ').collect();
+impl<'a> Unit<'a> {
+    fn code(c: &CodeSpan, text: &'a str) -> Unit<'a> {
+        let span = &text[c.start..c.end];
+        let raw: Cow<str> = if span.contains(' ') {
+            Cow::Owned(span.chars().filter(|c| *c != ' ').collect())
+        } else {
+            Cow::Borrowed(span)
+        };
         let digits_only = raw
-            .chars()
-            .all(|ch| ch.is_ascii_digit() || ch == '.' || ch == ',');
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',');
         Unit {
             start: c.start,
             end: c.end,
@@ -341,9 +499,14 @@ impl Unit {
     fn is_compound_part(&self) -> bool {
         (self.term.is_some() && self.noun) || self.glue.is_some()
     }
+    /// What this unit contributes to a compound.
+    fn text(&self) -> &str {
+        self.term.as_deref().or(self.glue).unwrap_or("")
+    }
 }
 
 /// What a token is to the analyzer.
+#[derive(Clone, Copy)]
 enum Role {
     Word {
         noun: bool,
@@ -354,10 +517,8 @@ enum Role {
 }
 
 /// The role of a token by its IPADIC part of speech.
-fn classify(pos: &str, sub: &str, surface: &str) -> Role {
-    let has_alnum = surface.chars().any(char::is_alphanumeric);
+fn classify(pos: &str, sub: &str) -> Role {
     match pos {
-        _ if !has_alnum => Role::Drop, // symbols IPADIC reads as nouns: )★ ://
         "名詞" if sub == "接尾" => Role::Affix,
         "名詞" if matches!(sub, "非自立" | "代名詞" | "数" | "副詞可能" | "特殊") => {
             Role::Drop
@@ -371,12 +532,19 @@ fn classify(pos: &str, sub: &str, surface: &str) -> Role {
 
 /// A katakana word ending in ー (ユーザー of ユーザーインターフェース) is
 /// folded like a whole text's final ー.
-fn fold_token_vowel(t: String) -> String {
+fn fold_token_vowel(t: &str) -> Cow<'_, str> {
     if t.ends_with('ー') && t.chars().count() >= 3 {
-        normalize(&t).text
+        Cow::Owned(normalize(t).text)
     } else {
-        t
+        Cow::Borrowed(t)
     }
+}
+
+/// `char::is_alphanumeric`, answered without a table lookup for kana and
+/// kanji (most of a Japanese text). Checked by `alphanumeric_ranges`.
+fn is_alphanumeric(c: char) -> bool {
+    matches!(c, '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | '\u{4E00}'..='\u{9FFF}')
+        || c.is_alphanumeric()
 }
 
 /// A single hiragana or a lone symbol carries no meaning on its own.
@@ -485,6 +653,18 @@ mod tests {
                 "5軸"
             ]
         );
+    }
+
+    #[test]
+    fn alphanumeric_ranges() {
+        for c in ('\u{3000}'..='\u{9FFF}').chain(['a', '0', '_', '★']) {
+            assert_eq!(
+                is_alphanumeric(c),
+                c.is_alphanumeric(),
+                "U+{:04X}",
+                c as u32
+            );
+        }
     }
 
     #[test]

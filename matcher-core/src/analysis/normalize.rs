@@ -51,30 +51,52 @@ fn joins_previous(c: char) -> bool {
     )
 }
 
+/// Characters that NFKC and lower-casing both leave unchanged when they
+/// stand alone: kana, kanji and CJK punctuation, i.e. nearly all Japanese
+/// text. They skip the (comparatively slow) NFKC iterator. Checked against
+/// the full path by `stable_ranges_match_nfkc`.
+fn is_stable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{3001}'..='\u{3035}' // CJK punctuation: 、。「」〜 …
+            | '\u{3041}'..='\u{3096}' // hiragana
+            | '\u{309D}'..='\u{309E}' // ゝゞ
+            | '\u{30A0}'..='\u{30FE}' // katakana and ー (not ヿ, which NFKC spells コト)
+            | '\u{3400}'..='\u{4DBF}' // CJK extension A
+            | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+    )
+}
+
+/// NFKC of a full-width ASCII character (！ to ～) is the ASCII character
+/// `0xFEE0` below it. Checked by `stable_ranges_match_nfkc`.
+fn full_width_ascii(c: char) -> Option<u8> {
+    matches!(c, '\u{FF01}'..='\u{FF5E}').then(|| (c as u32 - 0xFEE0) as u8)
+}
+
 /// Normalize `text` (NFKC, lower case, long-vowel folding) keeping an offset map.
 pub fn normalize(text: &str) -> Normalized {
     let mut out = String::with_capacity(text.len());
     let mut spans: Vec<(u32, u32)> = Vec::with_capacity(text.len());
     let mut chars = text.char_indices().peekable();
-    let mut unit = String::new();
     while let Some((start, c)) = chars.next() {
-        unit.clear();
-        unit.push(c);
         let mut end = start + c.len_utf8();
         while let Some(&(i, next)) = chars.peek() {
             if !joins_previous(next) {
                 break;
             }
-            unit.push(next);
             end = i + next.len_utf8();
             chars.next();
         }
-        let before = out.len();
-        if unit.is_ascii() {
-            // Fast path: ASCII is NFKC-stable; only case changes.
-            for b in unit.bytes() {
-                out.push(b.to_ascii_lowercase() as char);
-            }
+        // The character with the marks NFKC folds into it (ﾌﾟ): one unit.
+        let unit = &text[start..end];
+        let alone = unit.len() == c.len_utf8();
+        if c.is_ascii() && alone {
+            // ASCII is NFKC-stable; only case changes.
+            out.push(c.to_ascii_lowercase());
+        } else if alone && is_stable(c) {
+            out.push(c);
+        } else if let Some(b) = full_width_ascii(c).filter(|_| alone) {
+            out.push(b.to_ascii_lowercase() as char);
         } else {
             for n in unit.nfkc() {
                 for l in n.to_lowercase() {
@@ -83,7 +105,6 @@ pub fn normalize(text: &str) -> Normalized {
             }
         }
         spans.resize(out.len(), (start as u32, end as u32));
-        let _ = before;
     }
     fold_long_vowels(out, spans)
 }
@@ -93,35 +114,32 @@ fn fold_long_vowels(text: String, spans: Vec<(u32, u32)>) -> Normalized {
     if !text.contains('ー') {
         return Normalized { text, spans };
     }
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut keep = vec![true; chars.len()];
+    let mut out = String::with_capacity(text.len());
+    let mut out_spans = Vec::with_capacity(spans.len());
     let mut run = 0usize; // katakana chars (without ー) in the current run
-    for (k, &(_, c)) in chars.iter().enumerate() {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let len = c.len_utf8();
+        let mut keep = true;
         if is_katakana(c) {
             run += 1;
         } else if c == 'ー' {
-            let next = chars.get(k + 1).map(|&(_, n)| n);
+            let next = chars.peek().map(|&(_, n)| n);
             let word_final = !matches!(next, Some(n) if is_katakana(n) || n == 'ー');
-            if word_final && run >= 2 {
-                keep[k] = false;
+            // A medial ー (ワイヤーカット) neither ends nor resets the run.
+            if word_final {
+                keep = run < 2;
+                run = 0;
             }
-            if !word_final {
-                continue;
-            }
-            run = 0;
         } else {
             run = 0;
         }
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut out_spans = Vec::with_capacity(spans.len());
-    for (k, &(i, c)) in chars.iter().enumerate() {
-        if keep[k] {
+        if keep {
             out.push(c);
-            out_spans.extend_from_slice(&spans[i..i + c.len_utf8()]);
+            out_spans.extend_from_slice(&spans[i..i + len]);
         } else if let Some(last) = out_spans.last_mut() {
             // The dropped ー still belongs to the word it ended.
-            last.1 = spans[i + c.len_utf8() - 1].1;
+            last.1 = spans[i + len - 1].1;
         }
     }
     Normalized {
@@ -157,6 +175,24 @@ mod tests {
         // short words keep their ー; a medial ー is never touched
         assert_eq!(normalize("カーとソー").text, "カーとソー");
         assert_eq!(normalize("ワイヤーカット").text, "ワイヤーカット");
+    }
+
+    #[test]
+    fn stable_ranges_match_nfkc() {
+        for c in ('\u{3000}'..='\u{9FFF}').chain('\u{FF00}'..='\u{FFEF}') {
+            let full: String = c.nfkc().flat_map(char::to_lowercase).collect();
+            if is_stable(c) {
+                assert_eq!(full, c.to_string(), "U+{:04X}", c as u32);
+            }
+            if let Some(b) = full_width_ascii(c) {
+                assert_eq!(
+                    full,
+                    char::from(b.to_ascii_lowercase()).to_string(),
+                    "U+{:04X}",
+                    c as u32
+                );
+            }
+        }
     }
 
     #[test]

@@ -214,6 +214,48 @@ pub struct Records {
     /// Companies per concept (direct or via a narrower concept): how
     /// common a capability is, for IDF-style weighting.
     pub concept_df: Vec<u32>,
+    /// What retrieval filters on, per company slot, packed: a match checks
+    /// it for tens of thousands of hits, and reading the full features for
+    /// each was a cache miss per hit (a third of a match). Not persisted:
+    /// rebuilt from `companies` on load.
+    #[serde(skip)]
+    pub filter_keys: Vec<FilterKey>,
+}
+
+/// The fields of a company that privacy and region filters need (8 bytes).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FilterKey {
+    /// False for an empty slot.
+    pub live: bool,
+    pub visibility: Visibility,
+    /// [`MunicipalityCode::base`] (the code without its check digit).
+    pub municipality: u32,
+    /// The company's location (f32 is ~1 m here); distance filters read
+    /// it and fall back to the full features only at the radius itself.
+    pub location: Option<(f32, f32)>,
+    /// One bit per canonical certification the company holds (a 64-bit
+    /// Bloom filter, [`cert_bits`]): a need requiring certifications
+    /// rejects most companies here without reading their features.
+    pub certs: u64,
+}
+
+/// The Bloom bits of canonical certification names: a company lacking one
+/// of the bits cannot hold the certification; having them all still needs
+/// the exact check.
+pub fn cert_bits<'a>(names: impl IntoIterator<Item = &'a String>) -> u64 {
+    names.into_iter().fold(0, |m, n| m | 1u64 << (crc32fast::hash(n.as_bytes()) % 64))
+}
+
+impl FilterKey {
+    fn of(f: &CompanyFeatures) -> FilterKey {
+        FilterKey {
+            live: true,
+            visibility: f.visibility,
+            municipality: f.municipality.base(),
+            location: f.location.map(|l| (l.lat as f32, l.lon as f32)),
+            certs: cert_bits(&f.certifications),
+        }
+    }
 }
 
 impl Records {
@@ -237,7 +279,22 @@ impl Records {
             }
             self.concept_df[i] += 1;
         }
+        let i = slot as usize;
+        if i >= self.filter_keys.len() {
+            self.filter_keys.resize(i + 1, FilterKey::default());
+        }
+        self.filter_keys[i] = FilterKey::of(&f);
         self.companies.set(slot, f);
+    }
+
+    /// Rebuild [`Records::filter_keys`] (after loading a snapshot).
+    pub fn rebuild_filter_keys(&mut self) {
+        self.filter_keys = self
+            .companies
+            .entries
+            .iter()
+            .map(|e| e.as_ref().map(FilterKey::of).unwrap_or_default())
+            .collect();
     }
 
     /// Remove a company, keeping concept counts in step.
@@ -253,7 +310,11 @@ impl Records {
                 }
             }
         }
-        self.companies.remove(id);
+        if let Some(slot) = self.companies.remove(id) {
+            if let Some(k) = self.filter_keys.get_mut(slot as usize) {
+                *k = FilterKey::default();
+            }
+        }
     }
 
     /// Inverse document frequency of a concept among companies, ≥ 0.

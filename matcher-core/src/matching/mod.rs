@@ -10,6 +10,7 @@
 //! coordinator can say "why you" from the evidence.
 
 pub mod batch;
+mod constraints;
 pub mod eval;
 pub mod explain;
 pub mod signals;
@@ -26,6 +27,7 @@ use crate::concepts::ConceptSet;
 use crate::index::query::{self, QueryTerm};
 use crate::index::records::CompanyFeatures;
 use crate::index::top_slots::TopSlots;
+use constraints::Constraints;
 use crate::index::{Engine, EngineError, Role};
 use crate::model::{Date, GeoPoint, MunicipalityCode, Need, NeedStatus};
 use signals::{SizeHint, N_SIGNALS, SIGNALS};
@@ -295,46 +297,6 @@ impl Engine {
         (Box::new(BooleanQuery::new(text)), concepts)
     }
 
-    /// Hard constraints of the need: region and required certifications
-    /// (`required`: the need's certifications in canonical form, computed
-    /// once per need by the caller, not once per candidate).
-    fn passes_constraints(
-        &self,
-        p: &PreparedNeed,
-        f: &CompanyFeatures,
-        required: &[String],
-    ) -> bool {
-        let need = p.need;
-        if !required.iter().all(|c| f.certifications.contains(c)) {
-            return false;
-        }
-        if let Some(r) = &need.region {
-            if !r.municipality_codes.is_empty()
-                && !r
-                    .municipality_codes
-                    .iter()
-                    .any(|m| m.base() == f.municipality.base())
-            {
-                return false;
-            }
-            if !r.prefecture_codes.is_empty()
-                && !r
-                    .prefecture_codes
-                    .iter()
-                    .any(|pc| pc.parse::<u8>().ok() == Some(f.municipality.prefecture()))
-            {
-                return false;
-            }
-            if let (Some(km), Some((origin, _))) = (r.max_distance_km, p.origin) {
-                match f.location {
-                    Some(l) if l.distance_km(origin) <= km => {}
-                    _ => return false,
-                }
-            }
-        }
-        true
-    }
-
     /// Candidates for a prepared need: (slot, bm25), best first, cut to the configured size.
     pub(crate) fn candidates(
         &self,
@@ -342,28 +304,25 @@ impl Engine {
         role: Role,
         ab: Ablation,
     ) -> Result<Vec<Candidate>, EngineError> {
+        let searcher = self.companies.reader.searcher();
         let (text_q, concept_q) = self.candidate_queries(p);
         let rec = self.read_records();
-        let required: Vec<String> = p
-            .need
-            .certifications_required
-            .iter()
-            .map(|c| self.ctx.taxonomy.canonical_certification(c))
-            .collect();
+        let constraints = Constraints::new(p.need, p.origin.map(|o| o.0), &self.ctx.taxonomy);
         // Privacy and hard constraints filter inside the collectors, before
         // the cut, so a narrow region still gets its full share of candidates.
         let keep_slot = |slot: u32| {
-            Some(slot) != p.owner_slot
-                && rec.companies.get(slot).is_some_and(|f| {
-                    role.may_see(f.visibility)
-                        && (!ab.constraints || self.passes_constraints(p, f, &required))
-                })
+            let Some(key) = rec.filter_keys.get(slot as usize) else {
+                return false;
+            };
+            key.live
+                && role.may_see(key.visibility)
+                && Some(slot) != p.owner_slot
+                && (!ab.constraints || constraints.allows(key, || rec.companies.get(slot)))
         };
         let keep = self.ctx.match_config.candidates;
         // Each channel keeps more than `keep`, so a company ranked just below
         // the cut in both can still win on the fused score.
         let depth = keep.saturating_mul(CHANNEL_DEPTH);
-        let searcher = self.companies.reader.searcher();
         let collector = TopSlots {
             limit: depth,
             keep: keep_slot,

@@ -1,0 +1,108 @@
+//! A need's hard constraints, resolved once per need so the check per
+//! candidate is a few integer comparisons.
+//!
+//! Retrieval runs this check on every document that scores above the
+//! current cut, which for a need limited to one city is most of the
+//! corpus: parsing prefecture codes or canonicalizing certification names
+//! there (what a check straight from the `Need` does) was a fifth of a
+//! match.
+
+use crate::index::records::{cert_bits, CompanyFeatures, FilterKey};
+use crate::model::{GeoPoint, Need};
+use crate::taxonomy::Taxonomy;
+
+/// Region and certification requirements of one need.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Constraints {
+    /// Canonical names of the certifications a candidate must hold.
+    certifications: Vec<String>,
+    /// Municipality codes (without check digit) a candidate must be in, if any.
+    municipalities: Vec<u32>,
+    /// Prefectures a candidate must be in; `Some(empty)` when the need
+    /// named prefectures but none is a valid code (nothing qualifies).
+    prefectures: Option<Vec<u8>>,
+    /// The origin and radius a candidate must lie within.
+    within: Option<(GeoPoint, f64)>,
+    /// [`cert_bits`] of `certifications`.
+    cert_bits: u64,
+}
+
+impl Constraints {
+    /// `origin`: where distances are measured from (the owner, or the
+    /// need's first municipality); a radius without an origin is ignored.
+    pub(crate) fn new(need: &Need, origin: Option<GeoPoint>, tax: &Taxonomy) -> Constraints {
+        let mut c = Constraints {
+            certifications: need
+                .certifications_required
+                .iter()
+                .map(|x| tax.canonical_certification(x))
+                .collect(),
+            ..Constraints::default()
+        };
+        if let Some(r) = &need.region {
+            c.municipalities = r.municipality_codes.iter().map(|m| m.base()).collect();
+            if !r.prefecture_codes.is_empty() {
+                c.prefectures = Some(
+                    r.prefecture_codes
+                        .iter()
+                        .filter_map(|p| p.parse::<u8>().ok())
+                        .collect(),
+                );
+            }
+            c.within = r.max_distance_km.zip(origin).map(|(km, o)| (o, km));
+        }
+        c.cert_bits = cert_bits(&c.certifications);
+        c
+    }
+
+    /// Whether a company meets every constraint: region codes from its
+    /// packed `key`, distance and certifications from its `features`,
+    /// fetched only when the need has such constraints and the key passed.
+    pub(crate) fn allows<'a>(
+        &self,
+        key: &FilterKey,
+        features: impl FnOnce() -> Option<&'a CompanyFeatures>,
+    ) -> bool {
+        if !self.municipalities.is_empty() && !self.municipalities.contains(&key.municipality) {
+            return false;
+        }
+        if let Some(p) = &self.prefectures {
+            if !p.contains(&((key.municipality / 1000) as u8)) {
+                return false;
+            }
+        }
+        if key.certs & self.cert_bits != self.cert_bits {
+            return false;
+        }
+        let mut exact_distance = false;
+        if let Some((origin, km)) = self.within {
+            let Some((lat, lon)) = key.location else {
+                return false;
+            };
+            let d = GeoPoint {
+                lat: lat as f64,
+                lon: lon as f64,
+            }
+            .distance_km(origin);
+            if d > km + 0.01 {
+                return false;
+            }
+            exact_distance = d >= km - 0.01;
+        }
+        if !exact_distance && self.certifications.is_empty() {
+            return true;
+        }
+        let Some(f) = features() else {
+            return false;
+        };
+        if let (true, Some((origin, km))) = (exact_distance, self.within) {
+            match f.location {
+                Some(l) if l.distance_km(origin) <= km => {}
+                _ => return false,
+            }
+        }
+        self.certifications
+            .iter()
+            .all(|c| f.certifications.contains(c))
+    }
+}
