@@ -138,11 +138,36 @@ fn clauses(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// One automaton per text kind over every marker that can open a scope:
+/// most texts have none, and finding that out with one pass (instead of a
+/// substring search per marker per clause) matters when every profile is
+/// analyzed at indexing and every matched profile again for explanations.
+/// (`None` only if the automaton could not be built: then every text takes
+/// the full path.)
+fn markers(is_need: bool) -> Option<&'static aho_corasick::AhoCorasick> {
+    type Cell = std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>;
+    static NEED: Cell = Cell::new();
+    static PROFILE: Cell = Cell::new();
+    let (cell, lists): (_, &[&[&str]]) = if is_need {
+        (&NEED, &[EXCLUDED, SELF])
+    } else {
+        (&PROFILE, &[REFUSED, OUTSOURCED])
+    };
+    cell.get_or_init(|| {
+        let words: Vec<&str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+        aho_corasick::AhoCorasick::new(&words).ok()
+    })
+    .as_ref()
+}
+
 /// Find the out-of-scope spans of `text`. `is_need` selects the markers:
 /// needs have exclusions and self-descriptions, profiles refusals and
 /// outsourcing.
 pub fn scopes(text: &str, is_need: bool) -> Vec<Scope> {
     let mut out = Vec::new();
+    if markers(is_need).is_some_and(|m| !m.is_match(text)) {
+        return out;
+    }
     for (cs, ce) in clauses(text) {
         let clause = &text[cs..ce];
         let markers: &[(&[&str], ScopeKind)] = if is_need {

@@ -205,7 +205,12 @@ impl Engine {
     pub fn in_memory(ctx: Arc<Context>) -> Result<Engine, EngineError> {
         let (cs, cf) = CompanyFields::schema();
         let (ns, nf) = NeedFields::schema();
-        let in_ram = |schema| Index::builder().schema(schema).settings(index_settings()).create_in_ram();
+        let in_ram = |schema| {
+            Index::builder()
+                .schema(schema)
+                .settings(index_settings())
+                .create_in_ram()
+        };
         let companies = Store::new(in_ram(cs)?, cf, &ctx.analyzer)?;
         let needs = Store::new(in_ram(ns)?, nf, &ctx.analyzer)?;
         Ok(Engine {

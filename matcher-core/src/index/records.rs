@@ -243,7 +243,9 @@ pub struct FilterKey {
 /// of the bits cannot hold the certification; having them all still needs
 /// the exact check.
 pub fn cert_bits<'a>(names: impl IntoIterator<Item = &'a String>) -> u64 {
-    names.into_iter().fold(0, |m, n| m | 1u64 << (crc32fast::hash(n.as_bytes()) % 64))
+    names
+        .into_iter()
+        .fold(0, |m, n| m | 1u64 << (crc32fast::hash(n.as_bytes()) % 64))
 }
 
 impl FilterKey {

@@ -15,9 +15,9 @@ use tantivy::schema::{
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::TantivyDocument;
 
+use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::bigram::{BigramTokenizer, BIGRAM_TOKENIZER_NAME};
 use crate::analysis::tokenizer::{JapaneseTokenizer, PROFILE_TOKENIZER_NAME, TOKENIZER_NAME};
-use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::Analyzer;
 use crate::concepts::{ConceptSet, Ontology};
 use crate::model::{Company, Need};

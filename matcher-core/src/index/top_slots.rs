@@ -73,7 +73,8 @@ impl TopN {
     /// Keep the best `limit`; the worst of them becomes the threshold.
     fn cut(&mut self) {
         if self.buf.len() > self.limit {
-            self.buf.select_nth_unstable_by(self.limit - 1, |a, b| b.cmp(a));
+            self.buf
+                .select_nth_unstable_by(self.limit - 1, |a, b| b.cmp(a));
             self.buf.truncate(self.limit);
             self.threshold = self.buf.iter().map(|e| e.0).fold(Score::MAX, f32::min);
         }

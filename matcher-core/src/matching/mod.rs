@@ -27,9 +27,9 @@ use crate::concepts::ConceptSet;
 use crate::index::query::{self, QueryTerm};
 use crate::index::records::CompanyFeatures;
 use crate::index::top_slots::TopSlots;
-use constraints::Constraints;
 use crate::index::{Engine, EngineError, Role};
 use crate::model::{Date, GeoPoint, MunicipalityCode, Need, NeedStatus};
+use constraints::Constraints;
 use signals::{SizeHint, N_SIGNALS, SIGNALS};
 
 pub use explain::{Evidence, Explanation};
@@ -416,7 +416,7 @@ impl Engine {
                 }
                 if applies[3] {
                     row[3] = signals::jsic_proximity(&p.wanted_jsic, &f.jsic, |c| {
-                        ctx.taxonomy.section_of(c).map(str::to_owned)
+                        ctx.taxonomy.section_of(c).and_then(|s| s.bytes().next())
                     });
                 }
                 if let Some((o, om)) = p.origin {

@@ -21,10 +21,12 @@ pub const SIGNALS: [&str; 7] = [
 pub const N_SIGNALS: usize = SIGNALS.len();
 
 /// JSIC proximity: same class 1.0 > group 0.75 > division 0.5 > section 0.25.
+/// `section_of` gives a code's section letter (A–T) as a byte: this runs for
+/// every candidate, so the lookup must not allocate.
 pub fn jsic_proximity(
     want: &[JsicCode],
     have: &[JsicCode],
-    section_of: impl Fn(&JsicCode) -> Option<String>,
+    section_of: impl Fn(&JsicCode) -> Option<u8>,
 ) -> f32 {
     let mut best = 0.0f32;
     for w in want {
@@ -203,9 +205,9 @@ mod tests {
     fn jsic_proximity_orders_levels() {
         let sec = |c: &JsicCode| {
             Some(if c.as_str().starts_with('2') || c.as_str() == "E" {
-                "E".to_string()
+                b'E'
             } else {
-                "G".to_string()
+                b'G'
             })
         };
         let class = jsic_proximity(&codes(&["2451"]), &codes(&["2451"]), sec);
