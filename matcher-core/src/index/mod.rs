@@ -286,8 +286,7 @@ impl Engine {
         let stamps = (self.companies.opstamp(), self.needs.opstamp());
         if let Some(path) = self.snapshot_path() {
             match crate::persist::load(&path, stamps) {
-                Ok(mut records) => {
-                    records.rebuild_filter_keys();
+                Ok(records) => {
                     *self.write_records() = records;
                     return Ok(());
                 }
