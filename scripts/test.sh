@@ -12,6 +12,8 @@ cargo test --workspace
 # timing. The numbers in benches/REPORT.md come from release builds (README).
 if [ "${MATCHER_SKIP_BENCH_REPORT:-0}" != 1 ]; then
   bash scripts/bench-deps.sh
-  cargo run -p matcher-benches -- report --companies 10000 --http-secs 2 \
+  # The binaries the build above made (`cargo run` would rebuild them with
+  # the features of a non-test build).
+  ./target/debug/matcher-benches report --companies 10000 --http-secs 2 \
     --out target/bench-report/ci
 fi
