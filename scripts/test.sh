@@ -14,6 +14,6 @@ if [ "${MATCHER_SKIP_BENCH_REPORT:-0}" != 1 ]; then
   bash scripts/bench-deps.sh
   # The binaries the build above made (`cargo run` would rebuild them with
   # the features of a non-test build).
-  ./target/debug/matcher-benches report --companies 10000 --http-secs 2 \
+  "${CARGO_TARGET_DIR:-target}/debug/matcher-benches" report --companies 10000 --http-secs 2 \
     --out target/bench-report/ci
 fi
