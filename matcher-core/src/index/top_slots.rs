@@ -10,7 +10,7 @@
 //!
 //! This collector scores every hit (tantivy's buffered union, which is fast
 //! at that) but looks a hit up and filters it only when its score can still
-//! enter the best `limit`: once the heap is full, most hits cost one
+//! enter the best `limit`: after the first cut, most hits cost one
 //! comparison. The result is the set the collect-everything-then-filter
 //! path keeps, up to ties at the cut.
 //!

@@ -106,3 +106,102 @@ impl Constraints {
             .all(|c| f.certifications.contains(c))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::records::{cert_bits, FilterKey};
+
+    fn need(region: serde_json::Value, certs: &[&str]) -> Need {
+        serde_json::from_value(serde_json::json!({
+            "id": "n1", "kind": "subcontracting", "title": "旋盤加工", "text": "旋盤加工の協力先を探しています",
+            "region": region, "certifications_required": certs,
+        }))
+        .expect("need")
+    }
+
+    fn company(municipality: &str, lat: f64, certs: &[&str]) -> CompanyFeatures {
+        serde_json::from_value(serde_json::json!({
+            "id": "c1", "name": "テスト工業", "municipality": municipality,
+            "location": {"lat": lat, "lon": 139.75}, "jsic": [], "certifications": certs,
+            "equipment": [], "concepts": [], "updated_at": null, "employees": null,
+            "visibility": "public"
+        }))
+        .expect("features")
+    }
+
+    fn key(f: &CompanyFeatures) -> FilterKey {
+        FilterKey {
+            live: true,
+            visibility: f.visibility,
+            municipality: f.municipality.base(),
+            location: f.location.map(|l| (l.lat as f32, l.lon as f32)),
+            certs: cert_bits(&f.certifications),
+        }
+    }
+
+    fn allows(c: &Constraints, f: &CompanyFeatures) -> bool {
+        c.allows(&key(f), || Some(f))
+    }
+
+    #[test]
+    fn region_codes_are_checked_on_the_key() {
+        let tax = Taxonomy::default();
+        let chiyoda = company("131016", 35.69, &[]);
+        let yokohama = company("141003", 35.44, &[]);
+        let c = Constraints::new(
+            &need(serde_json::json!({"municipality_codes": ["131016"]}), &[]),
+            None,
+            &tax,
+        );
+        assert!(allows(&c, &chiyoda) && !allows(&c, &yokohama));
+        let c = Constraints::new(
+            &need(serde_json::json!({"prefecture_codes": ["14"]}), &[]),
+            None,
+            &tax,
+        );
+        assert!(!allows(&c, &chiyoda) && allows(&c, &yokohama));
+        // a prefecture list with no valid code lets nothing through
+        let c = Constraints::new(
+            &need(serde_json::json!({"prefecture_codes": ["xx"]}), &[]),
+            None,
+            &tax,
+        );
+        assert!(!allows(&c, &chiyoda));
+    }
+
+    #[test]
+    fn distance_is_exact_at_the_radius() {
+        let tax = Taxonomy::default();
+        let origin = GeoPoint {
+            lat: 35.69,
+            lon: 139.75,
+        };
+        let near = company("131016", 35.69 + 0.0899, &[]); // ≈ 10.0 km north
+        let d = near.location.map(|l| l.distance_km(origin)).unwrap_or(0.0);
+        let region = |km: f64| serde_json::json!({ "max_distance_km": km });
+        let within = Constraints::new(&need(region(d), &[]), Some(origin), &tax);
+        let short = Constraints::new(&need(region(d - 0.001), &[]), Some(origin), &tax);
+        assert!(allows(&within, &near), "at exactly {d} km");
+        assert!(!allows(&short, &near), "1 m short of {d} km");
+        // without an origin the radius cannot apply
+        let no_origin = Constraints::new(&need(region(1.0), &[]), None, &tax);
+        assert!(allows(&no_origin, &near));
+    }
+
+    #[test]
+    fn certifications_need_every_one_and_the_bloom_bits_only_reject() {
+        let tax = Taxonomy::default();
+        let both = company("131016", 35.69, &["ISO9001", "ISO14001"]);
+        let one = company("131016", 35.69, &["ISO9001"]);
+        let c = Constraints::new(
+            &need(serde_json::Value::Null, &["iso9001", "iso14001"]),
+            None,
+            &tax,
+        );
+        assert!(allows(&c, &both));
+        assert!(!allows(&c, &one));
+        // the key alone never admits: features are read when the bits match
+        assert!(!c.allows(&key(&both), || None));
+    }
+}
