@@ -7,40 +7,15 @@
 //! snapshot. A snapshot whose checksum, version or opstamps do not match
 //! is refused (the engine then rebuilds from the index and logs why) — it is
 //! never loaded silently.
-//!
-//! The payload keeps the company features in chunks of [`CHUNK`] slots,
-//! each encoded on its own, so opening decodes them on every core: decoding
-//! one object graph per company is almost all of a cold open.
 
 use std::io::Write;
 use std::path::Path;
 
-use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-
-use crate::index::records::{CompanyFeatures, NeedEntry, Records, Slots};
+use crate::index::records::Records;
 
 const MAGIC: &[u8; 8] = b"MATCHSNP";
 /// Bump when `Records` changes shape.
-pub const SNAPSHOT_VERSION: u32 = 3;
-/// Company slots per separately encoded chunk.
-const CHUNK: usize = 8_192;
-
-/// What is encoded (borrowing the records).
-#[derive(Serialize)]
-struct PayloadOut<'a> {
-    companies: Vec<Vec<u8>>,
-    needs: &'a Slots<NeedEntry>,
-    concept_df: &'a [u32],
-}
-
-/// What is decoded.
-#[derive(Deserialize)]
-struct PayloadIn {
-    companies: Vec<Vec<u8>>,
-    needs: Slots<NeedEntry>,
-    concept_df: Vec<u32>,
-}
+pub const SNAPSHOT_VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 8 + 8 + 4;
 
 #[derive(Debug, thiserror::Error)]
@@ -67,28 +42,7 @@ fn config() -> impl bincode::config::Config {
 
 /// Save `records` taken at index opstamps `stamps`, atomically.
 pub fn save(path: &Path, records: &Records, stamps: (u64, u64)) -> Result<(), SnapshotError> {
-    save_chunked(path, records, stamps, CHUNK)
-}
-
-fn save_chunked(
-    path: &Path,
-    records: &Records,
-    stamps: (u64, u64),
-    chunk: usize,
-) -> Result<(), SnapshotError> {
-    let companies = records
-        .companies
-        .entries
-        .par_chunks(chunk.max(1))
-        .map(|c| bincode::serde::encode_to_vec(c, config()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| SnapshotError::Codec(e.to_string()))?;
-    let out = PayloadOut {
-        companies,
-        needs: &records.needs,
-        concept_df: &records.concept_df,
-    };
-    let payload = bincode::serde::encode_to_vec(&out, config())
+    let payload = bincode::serde::encode_to_vec(records, config())
         .map_err(|e| SnapshotError::Codec(e.to_string()))?;
     let mut buf = Vec::with_capacity(HEADER + payload.len());
     buf.extend_from_slice(MAGIC);
@@ -147,63 +101,14 @@ pub fn load(path: &Path, want: (u64, u64)) -> Result<Records, SnapshotError> {
     if crc32fast::hash(payload) != crc {
         return Err(SnapshotError::Checksum);
     }
-    let codec = |e: bincode::error::DecodeError| SnapshotError::Codec(e.to_string());
-    let (p, _): (PayloadIn, usize) =
-        bincode::serde::decode_from_slice(payload, config()).map_err(codec)?;
-    let chunks = p
-        .companies
-        .par_iter()
-        .map(|c| {
-            bincode::serde::decode_from_slice::<Vec<Option<CompanyFeatures>>, _>(c, config())
-                .map(|(v, _)| v)
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(codec)?;
-    let mut companies = Slots::default();
-    companies.entries = chunks.into_iter().flatten().collect();
-    companies.reindex(|f| f.id.clone());
-    let mut records = Records {
-        companies,
-        needs: p.needs,
-        concept_df: p.concept_df,
-        filter_keys: Vec::new(),
-    };
-    records.rebuild_filter_keys();
+    let (records, _) = bincode::serde::decode_from_slice(payload, config())
+        .map_err(|e| SnapshotError::Codec(e.to_string()))?;
     Ok(records)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn company_chunks_round_trip_with_holes() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("snapshot.bin");
-        let mut records = Records::default();
-        for i in 0..7u32 {
-            let f: CompanyFeatures = serde_json::from_value(serde_json::json!({
-                "id": format!("c{i}"), "name": format!("会社{i}"), "municipality": "131016",
-                "location": {"lat": 35.69, "lon": 139.75}, "jsic": ["2451"],
-                "certifications": ["ISO9001"], "equipment": [], "concepts": [[3, 0.5]],
-                "updated_at": "2025-01-01", "employees": 12, "visibility": "restricted"
-            }))
-            .unwrap();
-            let slot = records.companies.reserve(&f.id);
-            records.companies.set(slot, f);
-        }
-        let gone = records.companies.entries[2].as_ref().unwrap().id.clone();
-        records.companies.remove(&gone);
-        records.rebuild_filter_keys();
-        // chunks of 3 slots: three chunks, one with a hole
-        save_chunked(&p, &records, (1, 2), 3).unwrap();
-        let back = load(&p, (1, 2)).unwrap();
-        assert_eq!(back.companies.entries, records.companies.entries);
-        assert_eq!(back.companies.slot_of("c6"), Some(6));
-        assert_eq!(back.companies.slot_of("c2"), None);
-        assert_eq!(back.filter_keys, records.filter_keys);
-        assert!(!back.filter_keys[2].live && back.filter_keys[3].live);
-    }
 
     #[test]
     fn corrupt_old_and_stale_snapshots_are_refused() {

@@ -286,7 +286,8 @@ impl Engine {
         let stamps = (self.companies.opstamp(), self.needs.opstamp());
         if let Some(path) = self.snapshot_path() {
             match crate::persist::load(&path, stamps) {
-                Ok(records) => {
+                Ok(mut records) => {
+                    records.rebuild_filter_keys();
                     *self.write_records() = records;
                     return Ok(());
                 }
