@@ -249,7 +249,8 @@ pub fn cert_bits<'a>(names: impl IntoIterator<Item = &'a String>) -> u64 {
 }
 
 impl FilterKey {
-    fn of(f: &CompanyFeatures) -> FilterKey {
+    /// The key of a live company.
+    pub fn of(f: &CompanyFeatures) -> FilterKey {
         FilterKey {
             live: true,
             visibility: f.visibility,

@@ -110,7 +110,7 @@ impl Constraints {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::records::{cert_bits, FilterKey};
+    use crate::index::records::FilterKey;
 
     fn need(region: serde_json::Value, certs: &[&str]) -> Need {
         serde_json::from_value(serde_json::json!({
@@ -131,13 +131,7 @@ mod tests {
     }
 
     fn key(f: &CompanyFeatures) -> FilterKey {
-        FilterKey {
-            live: true,
-            visibility: f.visibility,
-            municipality: f.municipality.base(),
-            location: f.location.map(|l| (l.lat as f32, l.lon as f32)),
-            certs: cert_bits(&f.certifications),
-        }
+        FilterKey::of(f)
     }
 
     fn allows(c: &Constraints, f: &CompanyFeatures) -> bool {
