@@ -521,16 +521,10 @@ impl Ontology {
         out
     }
 
-    /// The concepts of a company profile: capabilities and products text, and its equipment.
-    pub fn company_concepts(&self, c: &Company) -> ConceptSet {
-        let caps = self.analyze(&c.capabilities, false);
-        let products = c.products.as_ref().map(|p| self.analyze(p, false));
-        self.company_concepts_analyzed(c, &caps, products.as_ref())
-    }
-
-    /// [`Ontology::company_concepts`] with the capabilities and products
-    /// texts already analyzed (indexing analyzes them once for everything).
-    pub fn company_concepts_analyzed(
+    /// The concepts of a company profile: its capabilities and products
+    /// texts (already analyzed, see [`Ontology::analyze`]: indexing analyzes
+    /// them once for everything) and its equipment.
+    pub fn company_concepts(
         &self,
         c: &Company,
         capabilities: &AnalyzedText,

@@ -123,22 +123,20 @@ impl<F: Fn(u32) -> bool + Send + Sync> Collector for TopSlots<F> {
         _: u32,
         reader: &SegmentReader,
     ) -> tantivy::Result<Vec<(u32, Score)>> {
-        let mut top = TopN::new(self.limit);
         if self.limit == 0 {
             return Ok(Vec::new());
         }
+        let mut top = TopN::new(self.limit);
         let slots = reader.fast_fields().u64("slot")?;
         let alive = reader.alive_bitset();
-        let mut threshold = Score::MIN;
         weight.for_each(reader, &mut |doc: DocId, score| {
-            if score < threshold || alive.is_some_and(|a| !a.is_alive(doc)) {
+            if score < top.threshold() || alive.is_some_and(|a| !a.is_alive(doc)) {
                 return;
             }
             if let Some(slot) = slots.first(doc) {
                 let slot = slot as u32;
                 if (self.keep)(slot) {
                     top.push(Entry(score, slot));
-                    threshold = top.threshold();
                 }
             }
         })?;

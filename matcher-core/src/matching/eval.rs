@@ -62,6 +62,22 @@ pub fn steps() -> Vec<(&'static str, Ablation)> {
     ]
 }
 
+impl Metrics {
+    /// Metrics averaged over `needs` needs from their sums (nDCG@10,
+    /// Recall@50, MRR, candidate recall).
+    fn mean(name: &str, needs: usize, sums: [f64; 4]) -> Metrics {
+        let n = needs.max(1) as f64;
+        Metrics {
+            name: name.to_owned(),
+            needs,
+            ndcg_at_10: sums[0] / n,
+            recall_at_50: sums[1] / n,
+            mrr: sums[2] / n,
+            candidate_recall: sums[3] / n,
+        }
+    }
+}
+
 /// The open needs with at least one relevant judgment.
 fn judged_needs<'a>(needs: &'a [Need], qrels: &Qrels) -> Vec<&'a Need> {
     needs
@@ -143,20 +159,14 @@ pub fn evaluate(
                 Ok((ndcg, recall, mrr, in_cands as f64 / relevant as f64))
             })
             .collect();
-        let mut sums = (0.0, 0.0, 0.0, 0.0);
-        for r in &per {
-            let (a, b, c, d) = r.as_ref().map_err(|e| EngineError::Other(e.to_string()))?;
-            sums = (sums.0 + a, sums.1 + b, sums.2 + c, sums.3 + d);
+        let mut sums = [0.0; 4];
+        for r in per {
+            let (a, b, c, d) = r?;
+            for (sum, v) in sums.iter_mut().zip([a, b, c, d]) {
+                *sum += v;
+            }
         }
-        let n = judged.len().max(1) as f64;
-        out.push(Metrics {
-            name: name.to_owned(),
-            needs: judged.len(),
-            ndcg_at_10: sums.0 / n,
-            recall_at_50: sums.1 / n,
-            mrr: sums.2 / n,
-            candidate_recall: sums.3 / n,
-        });
+        out.push(Metrics::mean(name, judged.len(), sums));
     }
     Ok(out)
 }
@@ -172,21 +182,16 @@ pub fn evaluate_search(
     let judged = judged_needs(needs, qrels);
     let mut out = Vec::new();
     for (name, bigrams) in [("search: words", false), ("search: words + bigrams", true)] {
-        let mut sums = (0.0, 0.0, 0.0);
+        // Search has no candidate stage: its candidate recall is undefined.
+        let mut sums = [0.0, 0.0, 0.0, f64::NAN];
         for n in &judged {
             let ranking = engine.search_ranking(&n.title, bigrams, 50)?;
             let (a, b, c) = score_ranking(&ranking, &qrels[n.id.as_str()]);
-            sums = (sums.0 + a, sums.1 + b, sums.2 + c);
+            for (sum, v) in sums.iter_mut().zip([a, b, c]) {
+                *sum += v;
+            }
         }
-        let k = judged.len().max(1) as f64;
-        out.push(Metrics {
-            name: name.to_owned(),
-            needs: judged.len(),
-            ndcg_at_10: sums.0 / k,
-            recall_at_50: sums.1 / k,
-            mrr: sums.2 / k,
-            candidate_recall: f64::NAN,
-        });
+        out.push(Metrics::mean(name, judged.len(), sums));
     }
     Ok(out)
 }
