@@ -19,14 +19,6 @@ use matcher_core::{persist, Engine};
 
 const COMPANIES: usize = 10_000;
 
-/// The index opstamps recorded in a snapshot header (layout in `persist`:
-/// magic 8 bytes, version u32, then the two opstamps as u64 LE).
-fn header_stamps(file: &std::path::Path) -> (u64, u64) {
-    let b = std::fs::read(file).expect("snapshot");
-    let u = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("header"));
-    (u(12), u(20))
-}
-
 fn snapshot(c: &mut Criterion) {
     let ctx = mb::context().expect("fixtures load");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -42,7 +34,7 @@ fn snapshot(c: &mut Criterion) {
         engine.save_snapshot().expect("save");
     };
     let file = data.join("snapshot.bin");
-    let stamps = header_stamps(&file);
+    let stamps = persist::commits(&file).expect("snapshot header");
     let size = std::fs::metadata(&file).expect("snapshot").len();
     let mut g = c.benchmark_group("snapshot");
     g.sample_size(10);

@@ -378,17 +378,11 @@ fn reopen_uses_the_snapshot_or_rebuilds_with_the_same_results() {
 
     // Prove the snapshot is what a reopen reads: rewrite it (same opstamps,
     // valid checksum) with one feature changed, and see the change.
-    let bytes = std::fs::read(&snap).unwrap();
-    let stamps = (
-        u64::from_le_bytes(bytes[12..20].try_into().unwrap()),
-        u64::from_le_bytes(bytes[20..28].try_into().unwrap()),
-    );
+    let stamps = matcher_core::persist::commits(&snap).unwrap();
     let mut records = matcher_core::persist::load(&snap, stamps).unwrap();
     let slot = records.companies.slot_of(&marked).unwrap();
-    records.companies.entries[slot as usize]
-        .as_mut()
-        .unwrap()
-        .name = "スナップショット由来".into();
+    std::sync::Arc::make_mut(records.companies.entries[slot as usize].as_mut().unwrap()).name =
+        "スナップショット由来".into();
     matcher_core::persist::save(&snap, &records, stamps).unwrap();
     let q = companies[3].name.clone();
     {
@@ -441,13 +435,7 @@ fn snapshot_round_trips_companies_and_needs() {
     e.upsert_companies(fixture_companies().into_iter().take(20).collect())
         .unwrap();
     let snap = dir.path().join("snapshot.bin");
-    let stamps = |p: &Path| {
-        let b = std::fs::read(p).unwrap();
-        (
-            u64::from_le_bytes(b[12..20].try_into().unwrap()),
-            u64::from_le_bytes(b[20..28].try_into().unwrap()),
-        )
-    };
+    let stamps = |p: &Path| matcher_core::persist::commits(p).unwrap();
     e.save_snapshot().unwrap();
     let r = matcher_core::persist::load(&snap, stamps(&snap)).expect("companies only");
     assert_eq!(r.companies.len(), 20);

@@ -7,35 +7,48 @@
 //! DIR/companies/     tantivy index of company profiles (full record stored)
 //! DIR/needs/         tantivy index of needs (full record stored)
 //! DIR/snapshot.bin   features snapshot (see `persist`), rebuilt if stale or corrupt
+//! DIR/writer.lock    held by the one process that writes (see `lock`)
 //! ```
 //! Durability comes from tantivy's atomic commits: a process killed in the
-//! middle of a bulk import loses only the uncommitted batch. Readers keep
-//! answering from the last commit while a writer imports.
+//! middle of a bulk import loses only the uncommitted batch.
+//!
+//! Concurrency: readers work on a [`View`] — the searchers and features of
+//! one commit — loaded once per request; writers are serialized, build the
+//! next view privately and publish it with an atomic swap (see `view.rs`).
+//! A write that fails leaves the engine *failed*: later writes are refused
+//! with [`EngineError::WriterFailed`] until [`Engine::reopen_writers`] (or a
+//! restart) — never acknowledged and then lost.
 
+pub mod lock;
 pub mod records;
 pub mod schema;
 pub mod search;
 pub mod snippet;
 pub(crate) mod top_slots;
+pub mod view;
 
 pub(crate) mod query;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
 
 use rayon::prelude::*;
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::Value;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::analysis::Analyzer;
 use crate::concepts::Ontology;
 use crate::model::{Company, Date, Need};
+use crate::persist::CommitId;
 use crate::taxonomy::Taxonomy;
+use lock::{DirLock, LockError};
 use records::{CompanyFeatures, NeedEntry, Records};
 use schema::{CompanyFields, NeedFields};
+pub use view::View;
 
 pub use search::{Facet, Facets, Filters, Hit, Near, Role, SearchRequest, SearchResponse, Sort};
 
@@ -74,6 +87,14 @@ pub enum EngineError {
     #[error("{0}")]
     Search(#[from] search::SearchError),
     #[error("{0}")]
+    Locked(#[from] LockError),
+    #[error(
+        "an earlier write failed ({reason}); nothing more is written until the index writer \
+         is reopened: fix the cause and restart the server (every acknowledged write is in \
+         the data folder)"
+    )]
+    WriterFailed { reason: String },
+    #[error("{0}")]
     Other(String),
 }
 
@@ -111,8 +132,6 @@ impl Context {
 pub(crate) struct Store<F> {
     pub index: Index,
     pub reader: IndexReader,
-    /// Opened on first write, so read-only tools can share a data folder with a running server.
-    writer: Mutex<Option<IndexWriter>>,
     pub fields: F,
 }
 
@@ -126,55 +145,50 @@ impl<F> Store<F> {
         Ok(Store {
             index,
             reader,
-            writer: Mutex::new(None),
             fields,
         })
     }
 
-    /// The index writer, opened on first use.
-    fn writer(&self) -> Result<std::sync::MutexGuard<'_, Option<IndexWriter>>, EngineError> {
-        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            let w = self.index.writer(WRITER_HEAP).map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => EngineError::Other(
-                    "another process (probably `matcher serve`) is writing to this data folder; \
-                     stop it, or write through its REST API"
-                        .into(),
-                ),
-                e => EngineError::Index(e),
-            })?;
-            *guard = Some(w);
-        }
-        Ok(guard)
+    fn open_writer(&self) -> Result<IndexWriter, EngineError> {
+        self.index.writer(WRITER_HEAP).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => EngineError::Other(
+                "another process (probably `matcher serve`) is writing to this data folder; \
+                 stop it, or write through its REST API"
+                    .into(),
+            ),
+            e => EngineError::Index(e),
+        })
     }
 
-    fn opstamp(&self) -> u64 {
-        self.index.load_metas().map(|m| m.opstamp).unwrap_or(0)
+    /// The commit `searcher` reads. Called right after a reload, under the
+    /// writer lock, so the index's current opstamp is the searcher's.
+    fn commit_id(&self, searcher: &Searcher) -> CommitId {
+        let opstamp = self.index.load_metas().map(|m| m.opstamp).unwrap_or(0);
+        CommitId::of(searcher, opstamp)
     }
+}
 
-    /// (slot, stored JSON record) of every live document.
-    fn stored_records(
-        &self,
-        slot: tantivy::schema::Field,
-        record: tantivy::schema::Field,
-    ) -> Result<Vec<(u32, String)>, EngineError> {
-        let searcher = self.reader.searcher();
-        let mut out = Vec::new();
-        for seg in searcher.segment_readers() {
-            let store = seg
-                .get_store_reader(64)
-                .map_err(|e| EngineError::Other(format!("cannot read the document store: {e}")))?;
-            for doc in seg.doc_ids_alive() {
-                let d: TantivyDocument = store.get(doc)?;
-                let s = d.get_first(slot).and_then(|v| v.as_u64());
-                let r = d.get_first(record).and_then(|v| v.as_str());
-                if let (Some(s), Some(r)) = (s, r) {
-                    out.push((s as u32, r.to_owned()));
-                }
+/// (slot, stored JSON record) of every live document of `searcher`.
+fn stored_records(
+    searcher: &Searcher,
+    slot: tantivy::schema::Field,
+    record: tantivy::schema::Field,
+) -> Result<Vec<(u32, String)>, EngineError> {
+    let mut out = Vec::new();
+    for seg in searcher.segment_readers() {
+        let store = seg
+            .get_store_reader(64)
+            .map_err(|e| EngineError::Other(format!("cannot read the document store: {e}")))?;
+        for doc in seg.doc_ids_alive() {
+            let d: TantivyDocument = store.get(doc)?;
+            let s = d.get_first(slot).and_then(|v| v.as_u64());
+            let r = d.get_first(record).and_then(|v| v.as_str());
+            if let (Some(s), Some(r)) = (s, r) {
+                out.push((s as u32, r.to_owned()));
             }
         }
-        Ok(out)
     }
+    Ok(out)
 }
 
 /// What an upsert did.
@@ -184,12 +198,32 @@ pub struct WriteSummary {
     pub updated: usize,
 }
 
+/// Which index a write goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Companies,
+    Needs,
+}
+
+/// The write side, behind one mutex: writes are serialized.
+#[derive(Default)]
+struct Writers {
+    companies: Option<IndexWriter>,
+    needs: Option<IndexWriter>,
+    /// Why the last failed write failed; set, it refuses every write.
+    failed: Option<String>,
+    /// The data folder's lock, taken before the first write.
+    lock: Option<DirLock>,
+}
+
 /// The matching engine.
 pub struct Engine {
     pub ctx: Arc<Context>,
     pub(crate) companies: Store<CompanyFields>,
     pub(crate) needs: Store<NeedFields>,
-    pub(crate) records: RwLock<Records>,
+    /// The current view; replaced whole by each write.
+    view: ArcSwap<View>,
+    writers: Mutex<Writers>,
     dir: Option<PathBuf>,
 }
 
@@ -213,16 +247,13 @@ impl Engine {
         };
         let companies = Store::new(in_ram(cs)?, cf, &ctx.analyzer)?;
         let needs = Store::new(in_ram(ns)?, nf, &ctx.analyzer)?;
-        Ok(Engine {
-            ctx,
-            companies,
-            needs,
-            records: RwLock::new(Records::default()),
-            dir: None,
-        })
+        Engine::assemble(ctx, companies, needs, None)
     }
 
-    /// Open (or create) the data folder `dir`.
+    /// Open (or create) the data folder `dir`. Opening only reads: the
+    /// folder's writer lock is taken at the first write (or by
+    /// [`Engine::lock_for_writing`]), so read-only tools can share a folder
+    /// with a running server.
     pub fn open(dir: &Path, ctx: Arc<Context>) -> Result<Engine, EngineError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let format_file = dir.join("FORMAT");
@@ -253,22 +284,167 @@ impl Engine {
         let (ns, nf) = NeedFields::schema();
         let companies = Store::new(open("companies", cs)?, cf, &ctx.analyzer)?;
         let needs = Store::new(open("needs", ns)?, nf, &ctx.analyzer)?;
+        Engine::assemble(ctx, companies, needs, Some(dir.to_path_buf()))
+    }
+
+    fn assemble(
+        ctx: Arc<Context>,
+        companies: Store<CompanyFields>,
+        needs: Store<NeedFields>,
+        dir: Option<PathBuf>,
+    ) -> Result<Engine, EngineError> {
+        let (cs, ns) = (companies.reader.searcher(), needs.reader.searcher());
+        let commits = [companies.commit_id(&cs), needs.commit_id(&ns)];
+        let empty = View::new(
+            cs,
+            ns,
+            Arc::new(Records::default()),
+            &companies.fields,
+            commits,
+        );
         let engine = Engine {
             ctx,
             companies,
             needs,
-            records: RwLock::new(Records::default()),
-            dir: Some(dir.to_path_buf()),
+            view: ArcSwap::from_pointee(empty),
+            writers: Mutex::new(Writers::default()),
+            dir,
         };
         engine.load_records()?;
         Ok(engine)
     }
 
-    /// Take the index writers now (a server does, so that no other process
-    /// can write behind its in-memory state).
+    /// The current view of the data. A request loads it once and works on
+    /// it to the end: later writes publish new views and leave this one
+    /// as it is.
+    pub fn view(&self) -> Arc<View> {
+        self.view.load_full()
+    }
+
+    /// Take the data folder's lock and open the index writers now (a
+    /// server does, so that no other process can write behind its view).
     pub fn lock_for_writing(&self) -> Result<(), EngineError> {
-        drop(self.companies.writer()?);
-        drop(self.needs.writer()?);
+        let mut w = self.writers.lock();
+        self.writers_ready(&mut w, Which::Companies)?;
+        self.writers_ready(&mut w, Which::Needs)?;
+        Ok(())
+    }
+
+    /// The lock, the writer for `which`, and no earlier failure.
+    fn writers_ready<'w>(
+        &self,
+        w: &'w mut Writers,
+        which: Which,
+    ) -> Result<&'w mut IndexWriter, EngineError> {
+        if let Some(reason) = &w.failed {
+            return Err(EngineError::WriterFailed {
+                reason: reason.clone(),
+            });
+        }
+        if w.lock.is_none() {
+            if let Some(dir) = &self.dir {
+                w.lock = Some(DirLock::acquire(dir)?);
+            }
+        }
+        let slot = match which {
+            Which::Companies => &mut w.companies,
+            Which::Needs => &mut w.needs,
+        };
+        if slot.is_none() {
+            *slot = Some(match which {
+                Which::Companies => self.companies.open_writer()?,
+                Which::Needs => self.needs.open_writer()?,
+            });
+        }
+        slot.as_mut()
+            .ok_or_else(|| EngineError::Other("index writer unavailable".into()))
+    }
+
+    /// One write: `change` stages documents on the writer and applies the
+    /// same change to a private copy of the records (returning whether it
+    /// changed anything); then commit, reload, check and publish the new
+    /// view. Any failure after the writer was touched fails the engine
+    /// for writes (see [`EngineError::WriterFailed`]), and the published
+    /// view stays the last good one.
+    fn write<R>(
+        &self,
+        which: Which,
+        change: impl FnOnce(&mut IndexWriter, &mut Records) -> Result<(R, bool), EngineError>,
+    ) -> Result<R, EngineError> {
+        let mut w = self.writers.lock();
+        let writer = self.writers_ready(&mut w, which)?;
+        let base = self.view();
+        let mut rec = (*base.records).clone();
+        let staged = change(writer, &mut rec).and_then(|(r, changed)| {
+            if changed {
+                writer.commit()?;
+            }
+            Ok((r, changed))
+        });
+        let result = staged.and_then(|(r, changed)| {
+            if changed {
+                self.publish(which, &base, rec)?;
+            }
+            Ok(r)
+        });
+        if let Err(e) = &result {
+            tracing::error!("write failed, refusing further writes until reopened: {e}");
+            w.failed = Some(e.to_string());
+            // Drop the writer: its staged documents are discarded.
+            w.companies = None;
+            w.needs = None;
+        }
+        result
+    }
+
+    /// Reload the written index and publish the view of the new commit,
+    /// after checking that memory and index agree.
+    fn publish(&self, which: Which, base: &View, rec: Records) -> Result<(), EngineError> {
+        let (cs, ns) = match which {
+            Which::Companies => {
+                self.companies.reader.reload()?;
+                (self.companies.reader.searcher(), base.needs.clone())
+            }
+            Which::Needs => {
+                self.needs.reader.reload()?;
+                (base.companies.clone(), self.needs.reader.searcher())
+            }
+        };
+        let commits = match which {
+            Which::Companies => [self.companies.commit_id(&cs), base.commits[1]],
+            Which::Needs => [base.commits[0], self.needs.commit_id(&ns)],
+        };
+        let listed = (rec.companies.len() as u64, rec.needs.len() as u64);
+        if listed != (cs.num_docs(), ns.num_docs()) {
+            return Err(EngineError::WriterFailed {
+                reason: format!(
+                    "after the commit the indexes hold {} companies and {} needs, memory lists {} and {}",
+                    cs.num_docs(),
+                    ns.num_docs(),
+                    listed.0,
+                    listed.1
+                ),
+            });
+        }
+        let view = match which {
+            Which::Companies => View::new(cs, ns, Arc::new(rec), &self.companies.fields, commits),
+            Which::Needs => base.with_needs(ns, Arc::new(rec), commits),
+        };
+        self.view.store(Arc::new(view));
+        Ok(())
+    }
+
+    /// Recover after a failed write: drop the writers, reread both indexes
+    /// from disk, rebuild the features from the stored records and accept
+    /// writes again.
+    pub fn reopen_writers(&self) -> Result<(), EngineError> {
+        let mut w = self.writers.lock();
+        w.companies = None;
+        w.needs = None;
+        self.companies.reader.reload()?;
+        self.needs.reader.reload()?;
+        self.rebuild_from_disk()?;
+        w.failed = None;
         Ok(())
     }
 
@@ -280,36 +456,54 @@ impl Engine {
         self.dir.as_ref().map(|d| d.join("snapshot.bin"))
     }
 
-    /// Restore in-memory records from the snapshot if it matches the
-    /// indexes, else rebuild them from the stored documents.
+    /// Restore in-memory records from the snapshot if it was taken at the
+    /// indexes' current commits, else rebuild them from the stored documents.
     fn load_records(&self) -> Result<(), EngineError> {
-        let stamps = (self.companies.opstamp(), self.needs.opstamp());
+        let base = self.view();
         if let Some(path) = self.snapshot_path() {
-            match crate::persist::load(&path, stamps) {
+            match crate::persist::load(&path, base.commits) {
                 Ok(mut records) => {
                     records.rebuild_filter_keys();
-                    *self.write_records() = records;
+                    self.view.store(Arc::new(
+                        base.with_records(Arc::new(records), &self.companies.fields),
+                    ));
                     return Ok(());
                 }
-                Err(crate::persist::SnapshotError::Missing) => {}
+                Err(crate::persist::SnapshotError::Missing) => {
+                    if base.companies.num_docs() + base.needs.num_docs() == 0 {
+                        return Ok(());
+                    }
+                    tracing::warn!(
+                        "no snapshot {}; rebuilding features from the index",
+                        path.display()
+                    );
+                }
                 Err(e) => tracing::warn!(
                     "snapshot {}: {e}; rebuilding features from the index",
                     path.display()
                 ),
             }
         }
-        self.rebuild_records()
+        self.rebuild_from_disk()
     }
 
     /// Recompute every feature from the stored records (after a crash, a
-    /// corrupt snapshot or an ontology change).
+    /// corrupt snapshot or an ontology change) and publish them.
     pub fn rebuild_records(&self) -> Result<(), EngineError> {
+        let _w = self.writers.lock();
+        self.rebuild_from_disk()
+    }
+
+    fn rebuild_from_disk(&self) -> Result<(), EngineError> {
         let ctx = &self.ctx;
         let (cf, nf) = (self.companies.fields, self.needs.fields);
+        let (cs, ns) = (
+            self.companies.reader.searcher(),
+            self.needs.reader.searcher(),
+        );
+        let commits = [self.companies.commit_id(&cs), self.needs.commit_id(&ns)];
         let mut records = Records::default();
-        let companies: Vec<(u32, CompanyFeatures)> = self
-            .companies
-            .stored_records(cf.slot, cf.record)?
+        let companies: Vec<(u32, CompanyFeatures)> = stored_records(&cs, cf.slot, cf.record)?
             .par_iter()
             .filter_map(|(slot, s)| {
                 let c: Company = serde_json::from_str(s).ok()?;
@@ -323,37 +517,28 @@ impl Engine {
             records.set_company(slot, f, &ctx.ontology);
         }
         records.companies.reindex(|f| f.id.clone());
-        for (slot, s) in self.needs.stored_records(nf.slot, nf.record)? {
+        for (slot, s) in stored_records(&ns, nf.slot, nf.record)? {
             if let Ok(n) = serde_json::from_str::<Need>(&s) {
                 let concepts = ctx.ontology.need_concepts(&n);
                 records.needs.set(slot, NeedEntry { need: n, concepts });
             }
         }
         records.needs.reindex(|e| e.need.id.clone());
-        *self.write_records() = records;
+        let view = View::new(cs, ns, Arc::new(records), &cf, commits);
+        self.view.store(Arc::new(view));
         Ok(())
     }
 
-    /// Write the features snapshot (atomic). Call after a bulk import and at shutdown.
+    /// Write the features snapshot of the current view (atomic), bound to
+    /// the view's commits. Call after a bulk import and at shutdown.
     pub fn save_snapshot(&self) -> Result<(), EngineError> {
         let Some(path) = self.snapshot_path() else {
             return Ok(());
         };
-        let stamps = (self.companies.opstamp(), self.needs.opstamp());
-        crate::persist::save(&path, &self.read_records(), stamps)
+        let _w = self.writers.lock();
+        let v = self.view();
+        crate::persist::save(&path, &v.records, v.commits)
             .map_err(|e| EngineError::Other(e.to_string()))
-    }
-
-    /// Readers never wait behind a queued writer (`read_recursive`): a
-    /// rayon worker inside one match may pick up another match's task that
-    /// reads too, and with a fair lock a queued upsert between them would
-    /// deadlock the pool.
-    pub(crate) fn read_records(&self) -> RwLockReadGuard<'_, Records> {
-        self.records.read_recursive()
-    }
-
-    fn write_records(&self) -> RwLockWriteGuard<'_, Records> {
-        self.records.write()
     }
 
     /// Insert or replace companies (validated records), committing every [`COMMIT_BATCH`].
@@ -368,16 +553,14 @@ impl Engine {
     }
 
     fn upsert_company_batch(&self, batch: &[Company]) -> Result<WriteSummary, EngineError> {
+        if batch.is_empty() {
+            return Ok(WriteSummary::default());
+        }
         let ctx = &self.ctx;
         let f = self.companies.fields;
-        let mut guard = self.companies.writer()?;
-        let writer = guard
-            .as_mut()
-            .ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
-        let mut summary = WriteSummary::default();
-        let slots: Vec<u32> = {
-            let mut rec = self.write_records();
-            batch
+        self.write(Which::Companies, |writer, rec| {
+            let mut summary = WriteSummary::default();
+            let slots: Vec<u32> = batch
                 .iter()
                 .map(|c| {
                     if rec.companies.slot_of(c.id.as_str()).is_some() {
@@ -387,53 +570,42 @@ impl Engine {
                     }
                     rec.companies.reserve(&c.id)
                 })
-                .collect()
-        };
-        let prepared: Vec<(CompanyFeatures, TantivyDocument)> = batch
-            .par_iter()
-            .zip(slots.par_iter())
-            .map(|(c, &slot)| {
-                let a = schema::CompanyAnalysis::new(c, &ctx.analyzer);
-                let feats = CompanyFeatures::with_analysis(
-                    c,
-                    &ctx.taxonomy,
-                    &ctx.ontology,
-                    &a.capabilities,
-                    a.products.as_ref(),
-                );
-                let doc = schema::company_doc(&f, c, slot, &a, &feats.concepts, &ctx.ontology);
-                (feats, doc)
-            })
-            .collect();
-        let mut feats = Vec::with_capacity(prepared.len());
-        for (feat, doc) in prepared {
-            writer.delete_term(Term::from_field_text(f.id, feat.id.as_str()));
-            writer.add_document(doc)?;
-            feats.push(feat);
-        }
-        writer.commit()?;
-        {
-            let mut rec = self.write_records();
-            for (feat, slot) in feats.into_iter().zip(slots) {
+                .collect();
+            let prepared: Vec<(CompanyFeatures, TantivyDocument)> = batch
+                .par_iter()
+                .zip(slots.par_iter())
+                .map(|(c, &slot)| {
+                    let a = schema::CompanyAnalysis::new(c, &ctx.analyzer);
+                    let feats = CompanyFeatures::with_analysis(
+                        c,
+                        &ctx.taxonomy,
+                        &ctx.ontology,
+                        &a.capabilities,
+                        a.products.as_ref(),
+                    );
+                    let doc = schema::company_doc(&f, c, slot, &a, &feats.concepts, &ctx.ontology);
+                    (feats, doc)
+                })
+                .collect();
+            for ((feat, doc), slot) in prepared.into_iter().zip(slots) {
+                writer.delete_term(Term::from_field_text(f.id, feat.id.as_str()));
+                writer.add_document(doc)?;
                 rec.set_company(slot, feat, &ctx.ontology);
             }
-        }
-        self.companies.reader.reload()?;
-        Ok(summary)
+            Ok((summary, true))
+        })
     }
 
     /// Insert or replace needs.
     pub fn upsert_needs(&self, needs: Vec<Need>) -> Result<WriteSummary, EngineError> {
+        if needs.is_empty() {
+            return Ok(WriteSummary::default());
+        }
         let ctx = &self.ctx;
         let f = self.needs.fields;
-        let mut guard = self.needs.writer()?;
-        let writer = guard
-            .as_mut()
-            .ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
-        let mut summary = WriteSummary::default();
-        let slots: Vec<u32> = {
-            let mut rec = self.write_records();
-            needs
+        self.write(Which::Needs, |writer, rec| {
+            let mut summary = WriteSummary::default();
+            let slots: Vec<u32> = needs
                 .iter()
                 .map(|n| {
                     if rec.needs.slot_of(n.id.as_str()).is_some() {
@@ -443,108 +615,102 @@ impl Engine {
                     }
                     rec.needs.reserve(&n.id)
                 })
-                .collect()
-        };
-        let prepared: Vec<(NeedEntry, TantivyDocument)> = needs
-            .into_par_iter()
-            .zip(slots.par_iter())
-            .map(|(n, &slot)| {
-                let concepts = ctx.ontology.need_concepts(&n);
-                let doc = schema::need_doc(&f, &n, slot, &concepts, &ctx.ontology);
-                (NeedEntry { need: n, concepts }, doc)
-            })
-            .collect();
-        let mut entries = Vec::with_capacity(prepared.len());
-        for (entry, doc) in prepared {
-            writer.delete_term(Term::from_field_text(f.id, entry.need.id.as_str()));
-            writer.add_document(doc)?;
-            entries.push(entry);
-        }
-        writer.commit()?;
-        {
-            let mut rec = self.write_records();
-            for (e, slot) in entries.into_iter().zip(slots) {
-                rec.needs.set(slot, e);
+                .collect();
+            let prepared: Vec<(NeedEntry, TantivyDocument)> = needs
+                .into_par_iter()
+                .zip(slots.par_iter())
+                .map(|(n, &slot)| {
+                    let concepts = ctx.ontology.need_concepts(&n);
+                    let doc = schema::need_doc(&f, &n, slot, &concepts, &ctx.ontology);
+                    (NeedEntry { need: n, concepts }, doc)
+                })
+                .collect();
+            for ((entry, doc), slot) in prepared.into_iter().zip(slots) {
+                writer.delete_term(Term::from_field_text(f.id, entry.need.id.as_str()));
+                writer.add_document(doc)?;
+                rec.needs.set(slot, entry);
             }
-        }
-        self.needs.reader.reload()?;
-        Ok(summary)
+            Ok((summary, true))
+        })
     }
 
     /// Delete a company by id. Returns whether it existed.
     pub fn delete_company(&self, id: &str) -> Result<bool, EngineError> {
-        let f = self.companies.fields;
-        let mut guard = self.companies.writer()?;
-        let writer = guard
-            .as_mut()
-            .ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
-        let rid = match id.parse() {
-            Ok(r) => r,
-            Err(_) => return Ok(false),
-        };
-        if self.read_records().companies.slot_of(id).is_none() {
+        let Ok(rid) = id.parse::<crate::model::RecordId>() else {
             return Ok(false);
-        }
-        writer.delete_term(Term::from_field_text(f.id, id));
-        writer.commit()?;
-        self.write_records()
-            .remove_company(&rid, &self.ctx.ontology);
-        self.companies.reader.reload()?;
-        Ok(true)
+        };
+        let f = self.companies.fields;
+        let ontology = &self.ctx.ontology;
+        self.write(Which::Companies, |writer, rec| {
+            if rec.companies.slot_of(id).is_none() {
+                return Ok((false, false));
+            }
+            writer.delete_term(Term::from_field_text(f.id, id));
+            rec.remove_company(&rid, ontology);
+            Ok((true, true))
+        })
     }
 
     /// Delete a need by id. Returns whether it existed.
     pub fn delete_need(&self, id: &str) -> Result<bool, EngineError> {
-        let f = self.needs.fields;
-        let mut guard = self.needs.writer()?;
-        let writer = guard
-            .as_mut()
-            .ok_or_else(|| EngineError::Other("index writer unavailable".into()))?;
-        let rid = match id.parse() {
-            Ok(r) => r,
-            Err(_) => return Ok(false),
-        };
-        if self.read_records().needs.slot_of(id).is_none() {
+        let Ok(rid) = id.parse::<crate::model::RecordId>() else {
             return Ok(false);
-        }
-        writer.delete_term(Term::from_field_text(f.id, id));
-        writer.commit()?;
-        self.write_records().needs.remove(&rid);
-        self.needs.reader.reload()?;
-        Ok(true)
+        };
+        let f = self.needs.fields;
+        self.write(Which::Needs, |writer, rec| {
+            if rec.needs.slot_of(id).is_none() {
+                return Ok((false, false));
+            }
+            writer.delete_term(Term::from_field_text(f.id, id));
+            rec.needs.remove(&rid);
+            Ok((true, true))
+        })
     }
 
     /// The full company record, if `role` may see it. A restricted company
     /// is `None` for a public caller, exactly as a missing one.
     pub fn company(&self, id: &str, role: Role) -> Result<Option<Company>, EngineError> {
-        {
-            let rec = self.read_records();
-            let Some(slot) = rec.companies.slot_of(id) else {
-                return Ok(None);
-            };
-            match rec.companies.get(slot) {
-                Some(f) if role.may_see(f.visibility) => {}
-                _ => return Ok(None),
-            }
-        }
-        self.stored_company(id)
+        self.company_in(&self.view(), id, role)
     }
 
-    pub(crate) fn stored_company(&self, id: &str) -> Result<Option<Company>, EngineError> {
+    /// [`Engine::company`] in a given view.
+    pub fn company_in(
+        &self,
+        v: &View,
+        id: &str,
+        role: Role,
+    ) -> Result<Option<Company>, EngineError> {
+        let rec = &v.records;
+        let Some(slot) = rec.companies.slot_of(id) else {
+            return Ok(None);
+        };
+        match rec.companies.get(slot) {
+            Some(f) if role.may_see(f.visibility) => {}
+            _ => return Ok(None),
+        }
+        self.stored_company(v, id)
+    }
+
+    /// The stored record of company `id` in view `v`, whoever may see it:
+    /// callers check the role first.
+    pub(crate) fn stored_company(
+        &self,
+        v: &View,
+        id: &str,
+    ) -> Result<Option<Company>, EngineError> {
         let f = self.companies.fields;
-        let searcher = self.companies.reader.searcher();
         let q = tantivy::query::TermQuery::new(
             Term::from_field_text(f.id, id),
             tantivy::schema::IndexRecordOption::Basic,
         );
-        let top = searcher.search(
+        let top = v.companies.search(
             &q,
             &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
         )?;
         let Some((_, addr)) = top.first() else {
             return Ok(None);
         };
-        let d: TantivyDocument = searcher.doc(*addr)?;
+        let d: TantivyDocument = v.companies.doc(*addr)?;
         Ok(d.get_first(f.record)
             .and_then(|v| v.as_str())
             .and_then(|s| serde_json::from_str(s).ok()))
@@ -552,7 +718,8 @@ impl Engine {
 
     /// A need by id.
     pub fn need(&self, id: &str) -> Option<Need> {
-        let rec = self.read_records();
+        let v = self.view();
+        let rec = &v.records;
         rec.needs
             .slot_of(id)
             .and_then(|s| rec.needs.get(s))
@@ -561,8 +728,9 @@ impl Engine {
 
     /// Company ids visible to `role`, sorted, for paging.
     pub fn company_ids(&self, role: Role) -> Vec<String> {
-        let rec = self.read_records();
-        let mut ids: Vec<String> = rec
+        let v = self.view();
+        let mut ids: Vec<String> = v
+            .records
             .companies
             .iter()
             .filter(|(_, f)| role.may_see(f.visibility))
@@ -574,16 +742,20 @@ impl Engine {
 
     /// All needs, sorted by id.
     pub fn needs(&self) -> Vec<Need> {
-        let rec = self.read_records();
-        let mut v: Vec<Need> = rec.needs.iter().map(|(_, e)| e.need.clone()).collect();
-        v.sort_by(|a, b| a.id.cmp(&b.id));
-        v
+        let v = self.view();
+        let mut out: Vec<Need> = v
+            .records
+            .needs
+            .iter()
+            .map(|(_, e)| e.need.clone())
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
     }
 
     /// Number of companies (all roles) and needs.
     pub fn counts(&self) -> (usize, usize) {
-        let rec = self.read_records();
-        (rec.companies.len(), rec.needs.len())
+        self.view().counts()
     }
 
     /// Bytes used by the index files on disk (0 in memory).

@@ -7,9 +7,11 @@
 //! id across upserts; deleted slots are reused.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::search::Role;
 use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::normalize_key;
 use crate::concepts::{ConceptSet, Ontology};
@@ -118,10 +120,12 @@ impl NeedEntry {
     }
 }
 
-/// Slots of one record kind.
+/// Slots of one record kind. Entries are shared (`Arc`) so that a writer's
+/// copy of the records (the next view, see `view.rs`) costs a pointer per
+/// slot, not a deep copy of every company.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Slots<T> {
-    pub entries: Vec<Option<T>>,
+    pub entries: Vec<Option<Arc<T>>>,
     pub by_id: HashMap<RecordId, u32>,
     free: Vec<u32>,
 }
@@ -158,7 +162,7 @@ impl<T> Slots<T> {
         if i >= self.entries.len() {
             self.entries.resize_with(i + 1, || None);
         }
-        self.entries[i] = Some(value);
+        self.entries[i] = Some(Arc::new(value));
     }
 
     pub fn remove(&mut self, id: &RecordId) -> Option<u32> {
@@ -169,7 +173,7 @@ impl<T> Slots<T> {
     }
 
     pub fn get(&self, slot: u32) -> Option<&T> {
-        self.entries.get(slot as usize).and_then(Option::as_ref)
+        self.entries.get(slot as usize).and_then(Option::as_deref)
     }
 
     pub fn slot_of(&self, id: &str) -> Option<u32> {
@@ -188,7 +192,7 @@ impl<T> Slots<T> {
         self.entries
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
+            .filter_map(|(i, e)| e.as_deref().map(|e| (i as u32, e)))
     }
 
     /// Rebuild the free list and id map after a bulk load.
@@ -214,6 +218,11 @@ pub struct Records {
     /// Companies per concept (direct or via a narrower concept): how
     /// common a capability is, for IDF-style weighting.
     pub concept_df: Vec<u32>,
+    /// The same over public companies only: what a portal's weights use,
+    /// so that they do not move with restricted companies.
+    pub concept_df_public: Vec<u32>,
+    /// Live public companies.
+    pub public_companies: usize,
     /// What retrieval filters on, per company slot, packed: a match checks
     /// it for tens of thousands of hits, and reading the full features for
     /// each was a cache miss per hit (a third of a match). Not persisted:
@@ -265,24 +274,16 @@ impl FilterKey {
 impl Records {
     /// Put a company in its slot, keeping concept counts in step.
     pub fn set_company(&mut self, slot: u32, f: CompanyFeatures, ontology: &Ontology) {
-        if let Some(old) = self
-            .companies
-            .get(slot)
-            .map(|o| ontology.index_terms(&o.concepts))
-        {
-            for c in old {
-                if let Some(n) = self.concept_df.get_mut(c as usize) {
-                    *n = n.saturating_sub(1);
-                }
-            }
+        if let Some(old) = self.companies.get(slot) {
+            let public = old.visibility == Visibility::Public;
+            let terms = ontology.index_terms(&old.concepts);
+            self.count_concepts(&terms, public, false);
+            self.public_companies = self.public_companies.saturating_sub(usize::from(public));
         }
-        for c in ontology.index_terms(&f.concepts) {
-            let i = c as usize;
-            if i >= self.concept_df.len() {
-                self.concept_df.resize(i + 1, 0);
-            }
-            self.concept_df[i] += 1;
-        }
+        let public = f.visibility == Visibility::Public;
+        let terms = ontology.index_terms(&f.concepts);
+        self.count_concepts(&terms, public, true);
+        self.public_companies += usize::from(public);
         let i = slot as usize;
         if i >= self.filter_keys.len() {
             self.filter_keys.resize(i + 1, FilterKey::default());
@@ -291,13 +292,34 @@ impl Records {
         self.companies.set(slot, f);
     }
 
+    fn count_concepts(&mut self, terms: &[crate::concepts::ConceptId], public: bool, add: bool) {
+        let lists: &mut [&mut Vec<u32>] = if public {
+            &mut [&mut self.concept_df, &mut self.concept_df_public]
+        } else {
+            &mut [&mut self.concept_df]
+        };
+        for df in lists.iter_mut() {
+            for &c in terms {
+                let i = c as usize;
+                if i >= df.len() {
+                    df.resize(i + 1, 0);
+                }
+                df[i] = if add {
+                    df[i] + 1
+                } else {
+                    df[i].saturating_sub(1)
+                };
+            }
+        }
+    }
+
     /// Rebuild [`Records::filter_keys`] (after loading a snapshot).
     pub fn rebuild_filter_keys(&mut self) {
         self.filter_keys = self
             .companies
             .entries
             .iter()
-            .map(|e| e.as_ref().map(FilterKey::of).unwrap_or_default())
+            .map(|e| e.as_deref().map(FilterKey::of).unwrap_or_default())
             .collect();
     }
 
@@ -308,11 +330,10 @@ impl Records {
             .slot_of(id.as_str())
             .and_then(|s| self.companies.get(s))
         {
-            for c in ontology.index_terms(&old.concepts) {
-                if let Some(n) = self.concept_df.get_mut(c as usize) {
-                    *n = n.saturating_sub(1);
-                }
-            }
+            let public = old.visibility == Visibility::Public;
+            let terms = ontology.index_terms(&old.concepts);
+            self.count_concepts(&terms, public, false);
+            self.public_companies = self.public_companies.saturating_sub(usize::from(public));
         }
         if let Some(slot) = self.companies.remove(id) {
             if let Some(k) = self.filter_keys.get_mut(slot as usize) {
@@ -321,11 +342,16 @@ impl Records {
         }
     }
 
-    /// Inverse document frequency of a concept among companies, ≥ 0.
-    pub fn concept_idf(&self, c: crate::concepts::ConceptId) -> f32 {
-        let n = self.companies.len() as f32;
-        let df = self.concept_df.get(c as usize).copied().unwrap_or(0) as f32;
-        ((n + 1.0) / (df + 1.0)).ln().max(0.0)
+    /// Inverse document frequency of a concept among the companies `role`
+    /// may see, ≥ 0.
+    pub fn concept_idf(&self, c: crate::concepts::ConceptId, role: Role) -> f32 {
+        let (n, df) = if role == Role::Public {
+            (self.public_companies, &self.concept_df_public)
+        } else {
+            (self.companies.len(), &self.concept_df)
+        };
+        let df = df.get(c as usize).copied().unwrap_or(0) as f32;
+        ((n as f32 + 1.0) / (df + 1.0)).ln().max(0.0)
     }
 }
 

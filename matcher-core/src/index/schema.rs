@@ -20,7 +20,7 @@ use crate::analysis::bigram::{BigramTokenizer, BIGRAM_TOKENIZER_NAME};
 use crate::analysis::tokenizer::{JapaneseTokenizer, PROFILE_TOKENIZER_NAME, TOKENIZER_NAME};
 use crate::analysis::Analyzer;
 use crate::concepts::{ConceptSet, Ontology};
-use crate::model::{Company, Need};
+use crate::model::{Company, Need, Visibility};
 
 fn text(tokenizer: &str, positions: bool) -> TextOptions {
     let record = if positions {
@@ -33,6 +33,31 @@ fn text(tokenizer: &str, positions: bool) -> TextOptions {
             .set_tokenizer(tokenizer)
             .set_index_option(record),
     )
+}
+
+/// A restricted document's copy of a scored field: document frequencies
+/// only (no positions, no norms), for the portal's statistics
+/// (`view::PublicStats`).
+fn shadow(tokenizer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    )
+}
+
+/// The restricted shadows of the scored company fields, in the order of
+/// [`CompanyFields::shadows`].
+#[derive(Debug, Clone, Copy)]
+pub struct ShadowFields {
+    pub name: Field,
+    pub reading: Field,
+    pub capabilities: Field,
+    pub products: Field,
+    pub equipment: Field,
+    pub grams: Field,
+    pub concepts: Field,
 }
 
 /// Fields of the company index.
@@ -48,9 +73,27 @@ pub struct CompanyFields {
     pub equipment: Field,
     pub grams: Field,
     pub concepts: Field,
+    /// 1 for a restricted company (fast): what the portal's statistics skip.
+    pub restricted: Field,
+    /// The scored fields again, filled for restricted companies only.
+    pub shadow: ShadowFields,
 }
 
 impl CompanyFields {
+    /// (scored field, its restricted shadow) pairs.
+    pub fn shadows(&self) -> Vec<(Field, Field)> {
+        let s = &self.shadow;
+        vec![
+            (self.name, s.name),
+            (self.reading, s.reading),
+            (self.capabilities, s.capabilities),
+            (self.products, s.products),
+            (self.equipment, s.equipment),
+            (self.grams, s.grams),
+            (self.concepts, s.concepts),
+        ]
+    }
+
     pub fn schema() -> (Schema, CompanyFields) {
         let mut b = Schema::builder();
         let f = CompanyFields {
@@ -64,6 +107,16 @@ impl CompanyFields {
             equipment: b.add_text_field("equipment", text(TOKENIZER_NAME, true)),
             grams: b.add_text_field("grams", text(BIGRAM_TOKENIZER_NAME, false)),
             concepts: b.add_text_field("concepts", STRING),
+            restricted: b.add_u64_field("restricted", FAST),
+            shadow: ShadowFields {
+                name: b.add_text_field("r_name", shadow(TOKENIZER_NAME)),
+                reading: b.add_text_field("r_reading", shadow(BIGRAM_TOKENIZER_NAME)),
+                capabilities: b.add_text_field("r_capabilities", shadow(PROFILE_TOKENIZER_NAME)),
+                products: b.add_text_field("r_products", shadow(PROFILE_TOKENIZER_NAME)),
+                equipment: b.add_text_field("r_equipment", shadow(TOKENIZER_NAME)),
+                grams: b.add_text_field("r_grams", shadow(BIGRAM_TOKENIZER_NAME)),
+                concepts: b.add_text_field("r_concepts", shadow("raw")),
+            },
         };
         (b.build(), f)
     }
@@ -152,26 +205,45 @@ pub fn company_doc(
     concepts: &ConceptSet,
     ontology: &Ontology,
 ) -> TantivyDocument {
+    let restricted = c.visibility != Visibility::Public;
+    // Each scored value goes to its field and, for a restricted company, to
+    // the field's shadow too (see `view::PublicStats`).
+    let fields = |main: Field, s: Field| -> Vec<Field> {
+        if restricted {
+            vec![main, s]
+        } else {
+            vec![main]
+        }
+    };
+    let sh = &f.shadow;
     let reading = analysis.reading.as_str();
     let mut d = TantivyDocument::default();
     d.add_text(f.id, c.id.as_str());
     d.add_u64(f.slot, slot as u64);
+    d.add_u64(f.restricted, u64::from(restricted));
     d.add_text(f.record, serde_json::to_string(c).unwrap_or_default());
-    d.add_text(f.name, &c.name);
+    for x in fields(f.name, sh.name) {
+        d.add_text(x, &c.name);
+    }
     let mut r = c.name_kana.clone().unwrap_or_default();
     r.push(' ');
     r.push_str(reading);
-    d.add_text(f.reading, r);
+    for x in fields(f.reading, sh.reading) {
+        d.add_text(x, &r);
+    }
     // Already analyzed (scoped like the ja_profile tokenizer would).
-    d.add_pre_tokenized_text(
-        f.capabilities,
-        analysis.capabilities.pre_tokenized(&c.capabilities),
-    );
+    for x in fields(f.capabilities, sh.capabilities) {
+        d.add_pre_tokenized_text(x, analysis.capabilities.pre_tokenized(&c.capabilities));
+    }
     if let (Some(p), Some(a)) = (&c.products, &analysis.products) {
-        d.add_pre_tokenized_text(f.products, a.pre_tokenized(p));
+        for x in fields(f.products, sh.products) {
+            d.add_pre_tokenized_text(x, a.pre_tokenized(p));
+        }
     }
     let eq = equipment_text(c);
-    d.add_text(f.equipment, &eq);
+    for x in fields(f.equipment, sh.equipment) {
+        d.add_text(x, &eq);
+    }
     let mut grams = String::with_capacity(c.capabilities.len() + eq.len() + 64);
     grams.push_str(&c.name);
     grams.push('\n');
@@ -180,9 +252,13 @@ pub fn company_doc(
     grams.push_str(c.products.as_deref().unwrap_or(""));
     grams.push('\n');
     grams.push_str(&eq);
-    d.add_text(f.grams, grams);
+    for x in fields(f.grams, sh.grams) {
+        d.add_text(x, &grams);
+    }
     for id in ontology.index_terms(concepts) {
-        d.add_text(f.concepts, &ontology.concept(id).id);
+        for x in fields(f.concepts, sh.concepts) {
+            d.add_text(x, &ontology.concept(id).id);
+        }
     }
     d
 }

@@ -17,7 +17,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 use super::query::{self, ParsedQuery, QueryTerm};
 use super::records::CompanyFeatures;
 use super::snippet::{snippet, Snippet};
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, View};
 use crate::model::{Date, GeoPoint, JsicCode, MunicipalityCode, Visibility};
 
 /// Longest accepted query, in characters.
@@ -458,13 +458,13 @@ impl Engine {
     /// Slots matching `q` that `role` may see and `filters` keep, with scores.
     pub(crate) fn matching_slots(
         &self,
+        v: &View,
         q: &dyn Query,
         role: Role,
         filters: &ResolvedFilters,
     ) -> Result<Vec<(u32, f32)>, EngineError> {
-        let searcher = self.companies.reader.searcher();
-        let raw = searcher.search(q, &SlotCollector)?;
-        let rec = self.read_records();
+        let raw = v.search_companies(role, q, &SlotCollector)?;
+        let rec = &v.records;
         Ok(raw
             .into_iter()
             .filter(|(slot, _)| {
@@ -488,8 +488,9 @@ impl Engine {
             return Ok(Vec::new());
         };
         let none = self.resolve_filters(&Filters::default())?;
-        let mut hits = self.matching_slots(q.as_ref(), Role::Coordinator, &none)?;
-        let rec = self.read_records();
+        let v = self.view();
+        let mut hits = self.matching_slots(&v, q.as_ref(), Role::Coordinator, &none)?;
+        let rec = &v.records;
         let id_of = |s: u32| {
             rec.companies
                 .get(s)
@@ -532,8 +533,9 @@ impl Engine {
             None if req.filters.is_empty() => return Err(SearchError::EmptyQuery.into()),
             None => Box::new(AllQuery),
         };
-        let mut hits = self.matching_slots(q.as_ref(), role, &filters)?;
-        let rec = self.read_records();
+        let v = self.view();
+        let mut hits = self.matching_slots(&v, q.as_ref(), role, &filters)?;
+        let rec = &v.records;
         let id_of = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
         match req.sort {
             Sort::Relevance => {
@@ -548,7 +550,7 @@ impl Engine {
                 });
             }
         }
-        let facets = req.facets.then(|| self.facets(&rec, &hits));
+        let facets = req.facets.then(|| self.facets(rec, &hits));
         let cutoff = self.ctx.stale_cutoff();
         let page: Vec<(u32, f32)> = hits
             .iter()
@@ -557,15 +559,14 @@ impl Engine {
             .copied()
             .collect();
         let total = hits.len();
-        let page_feats: Vec<(CompanyFeatures, f32)> = page
+        let page_feats: Vec<(&CompanyFeatures, f32)> = page
             .iter()
-            .filter_map(|(s, sc)| rec.companies.get(*s).map(|f| (f.clone(), *sc)))
+            .filter_map(|(s, sc)| rec.companies.get(*s).map(|f| (f, *sc)))
             .collect();
-        drop(rec);
         let mut out = Vec::with_capacity(page_feats.len());
         for (f, score) in page_feats {
             let snippets = if req.highlight {
-                match self.stored_company(f.id.as_str())? {
+                match self.stored_company(&v, f.id.as_str())? {
                     Some(c) => self.snippets(&c, &highlight_terms),
                     None => Vec::new(),
                 }

@@ -37,7 +37,10 @@ pub fn run(
     mut emit: impl FnMut(BatchLine) -> Result<(), EngineError>,
     progress: impl Fn(usize, usize) + Sync,
 ) -> Result<usize, EngineError> {
-    let needs = open_needs(engine);
+    // The whole batch reads one view: its lines agree with each other even
+    // while writes go on.
+    let view = engine.view();
+    let needs = open_needs(&view);
     let total = needs.len();
     let done = AtomicUsize::new(0);
     let opts = MatchOptions {
@@ -52,7 +55,7 @@ pub fn run(
         let lines: Vec<Result<BatchLine, EngineError>> = chunk
             .par_iter()
             .map(|n| {
-                let r = engine.match_need(n, role, &opts)?;
+                let r = engine.match_need_in(&view, n, role, &opts)?;
                 let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                 progress(d, total);
                 Ok(BatchLine {

@@ -141,12 +141,13 @@ pub fn evaluate(
             .par_iter()
             .map(|n| {
                 let j = &qrels[n.id.as_str()];
-                let r = engine.match_need(n, Role::Coordinator, &opts)?;
+                let v = engine.view();
+                let r = engine.match_need_in(&v, n, Role::Coordinator, &opts)?;
                 let ranking: Vec<String> = r.matches.into_iter().map(|m| m.company_id).collect();
                 let (ndcg, recall, mrr) = score_ranking(&ranking, j);
-                let p = engine.prepare_need(n, ab, Role::Coordinator);
-                let cands = engine.candidates(&p, Role::Coordinator, ab)?;
-                let rec = engine.read_records();
+                let p = engine.prepare_need(&v, n, ab, Role::Coordinator);
+                let cands = engine.candidates(&v, &p, Role::Coordinator, ab)?;
+                let rec = &v.records;
                 let relevant = j.values().filter(|&&g| g >= 1).count().max(1);
                 let in_cands = cands
                     .iter()

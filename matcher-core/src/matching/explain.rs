@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::signals::{self, N_SIGNALS};
 use super::PreparedNeed;
 use crate::index::records::CompanyFeatures;
-use crate::index::{Engine, EngineError};
+use crate::index::{Engine, EngineError, View};
 
 /// A need term found in a company field, with offsets into that field's text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -61,12 +61,13 @@ fn relation_name(r: f32) -> &'static str {
 impl Engine {
     pub(crate) fn explain(
         &self,
+        v: &View,
         p: &PreparedNeed,
         f: &CompanyFeatures,
         row: &[f32; N_SIGNALS],
     ) -> Result<Explanation, EngineError> {
         let ctx = &self.ctx;
-        let company = self.stored_company(f.id.as_str())?;
+        let company = self.stored_company(v, f.id.as_str())?;
         let want: HashSet<&str> = p.terms.iter().map(|t| t.term.as_str()).collect();
         let mut terms = Vec::new();
         let mut concepts = Vec::new();

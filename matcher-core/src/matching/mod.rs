@@ -27,7 +27,7 @@ use crate::concepts::ConceptSet;
 use crate::index::query::{self, QueryTerm};
 use crate::index::records::CompanyFeatures;
 use crate::index::top_slots::TopSlots;
-use crate::index::{Engine, EngineError, Role};
+use crate::index::{Engine, EngineError, Role, View};
 use crate::model::{Date, GeoPoint, MunicipalityCode, Need, NeedStatus};
 use constraints::Constraints;
 use signals::{SizeHint, N_SIGNALS, SIGNALS};
@@ -170,6 +170,7 @@ pub enum MatchError {
 impl Engine {
     pub(crate) fn prepare_need<'a>(
         &self,
+        v: &View,
         need: &'a Need,
         ab: Ablation,
         role: Role,
@@ -201,7 +202,7 @@ impl Engine {
                 }
             }
         }
-        let rec = self.read_records();
+        let rec = &v.records;
         // Mentions retrieve candidates with their own weights; the similarity
         // signal also weighs what kind of concept it is (a process says more
         // than a material) and how rare it is among companies.
@@ -213,7 +214,7 @@ impl Engine {
                 .map(|&(c, w)| {
                     (
                         c,
-                        w * ctx.ontology.kind_weight(c) * (0.5 + rec.concept_idf(c)),
+                        w * ctx.ontology.kind_weight(c) * (0.5 + rec.concept_idf(c, role)),
                     )
                 })
                 .collect();
@@ -300,13 +301,13 @@ impl Engine {
     /// Candidates for a prepared need: (slot, bm25), best first, cut to the configured size.
     pub(crate) fn candidates(
         &self,
+        v: &View,
         p: &PreparedNeed,
         role: Role,
         ab: Ablation,
     ) -> Result<Vec<Candidate>, EngineError> {
-        let searcher = self.companies.reader.searcher();
         let (text_q, concept_q) = self.candidate_queries(p);
-        let rec = self.read_records();
+        let rec = &v.records;
         let constraints = Constraints::new(p.need, p.origin.map(|o| o.0), &self.ctx.taxonomy);
         // Privacy and hard constraints filter inside the collectors, before
         // the cut, so a narrow region still gets its full share of candidates.
@@ -327,9 +328,9 @@ impl Engine {
             limit: depth,
             keep: keep_slot,
         };
-        let text = searcher.search(text_q.as_ref(), &collector)?;
+        let text = v.search_companies(role, text_q.as_ref(), &collector)?;
         let concepts = match concept_q {
-            Some(q) => searcher.search(q.as_ref(), &collector)?,
+            Some(q) => v.search_companies(role, q.as_ref(), &collector)?,
             None => Vec::new(),
         };
         let max_t = text.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
@@ -374,12 +375,13 @@ impl Engine {
     /// Score candidates: a K × N_SIGNALS matrix built in parallel, combined by weights.
     pub(crate) fn rescore(
         &self,
+        v: &View,
         p: &PreparedNeed,
         cands: &[Candidate],
         ab: Ablation,
     ) -> (Array2<f32>, [bool; N_SIGNALS]) {
         let ctx = &self.ctx;
-        let rec = self.read_records();
+        let rec = &v.records;
         let max_bm25 = cands
             .iter()
             .map(|c| c.text)
@@ -434,7 +436,8 @@ impl Engine {
     /// benchmarks): returns the K × signals matrix and the K totals. Runs on
     /// the current rayon pool (install a 1-thread pool to measure one core).
     pub fn rescore_slots(&self, need: &Need, slots: &[u32]) -> (Array2<f32>, Array1<f32>) {
-        let p = self.prepare_need(need, Ablation::FULL, Role::Coordinator);
+        let v = self.view();
+        let p = self.prepare_need(&v, need, Ablation::FULL, Role::Coordinator);
         let cands: Vec<Candidate> = slots
             .iter()
             .enumerate()
@@ -444,7 +447,7 @@ impl Engine {
                 concept: 0.5,
             })
             .collect();
-        let (m, applies) = self.rescore(&p, &cands, Ablation::FULL);
+        let (m, applies) = self.rescore(&v, &p, &cands, Ablation::FULL);
         let w = self.effective_weights(&applies);
         let totals = m.dot(&w);
         (m, totals)
@@ -452,7 +455,8 @@ impl Engine {
 
     /// Live company slots (for benchmarks and tools).
     pub fn company_slots(&self) -> Vec<u32> {
-        self.read_records()
+        self.view()
+            .records
             .companies
             .iter()
             .map(|(s, _)| s)
@@ -477,19 +481,20 @@ impl Engine {
     /// Rank a need's candidates: (slot, total, signal row). Deterministic.
     pub(crate) fn rank(
         &self,
+        v: &View,
         p: &PreparedNeed,
         role: Role,
         ab: Ablation,
     ) -> Result<Vec<(u32, f32, [f32; N_SIGNALS])>, EngineError> {
-        let cands = self.candidates(p, role, ab)?;
-        let (m, applies) = self.rescore(p, &cands, ab);
+        let cands = self.candidates(v, p, role, ab)?;
+        let (m, applies) = self.rescore(v, p, &cands, ab);
         let w = self.effective_weights(&applies);
         let totals = if ab.rescore {
             m.dot(&w)
         } else {
             m.column(0).to_owned()
         };
-        let rec = self.read_records();
+        let rec = &v.records;
         let mut ranked: Vec<(u32, f32, [f32; N_SIGNALS])> = cands
             .iter()
             .enumerate()
@@ -513,13 +518,25 @@ impl Engine {
         role: Role,
         opts: &MatchOptions,
     ) -> Result<MatchResult, EngineError> {
+        self.match_need_in(&self.view(), need, role, opts)
+    }
+
+    /// [`Engine::match_need`] in a given view: every step of the match
+    /// (retrieval, rescoring, explanations, reciprocal scores) reads `v`.
+    pub fn match_need_in(
+        &self,
+        v: &View,
+        need: &Need,
+        role: Role,
+        opts: &MatchOptions,
+    ) -> Result<MatchResult, EngineError> {
         if opts.top_k == 0 || opts.top_k > MAX_TOP_K {
             return Err(EngineError::Other(MatchError::TopK(opts.top_k).to_string()));
         }
-        let p = self.prepare_need(need, opts.ablation, role);
-        let ranked = self.rank(&p, role, opts.ablation)?;
+        let p = self.prepare_need(v, need, opts.ablation, role);
+        let ranked = self.rank(v, &p, role, opts.ablation)?;
         let candidates = ranked.len();
-        let applies = self.rescore(&p, &[], opts.ablation).1;
+        let applies = self.rescore(v, &p, &[], opts.ablation).1;
         let w = self.effective_weights(&applies);
         let cutoff = self.ctx.stale_cutoff();
         let take = if opts.rank_by_mutual {
@@ -532,7 +549,7 @@ impl Engine {
         let matches: Result<Vec<Option<Match>>, EngineError> = ranked[..take]
             .par_iter()
             .map(|&(slot, total, row)| {
-                let Some(f) = self.read_records().companies.get(slot).cloned() else {
+                let Some(f) = v.records.companies.get(slot) else {
                     return Ok(None);
                 };
                 let signals = SIGNALS
@@ -547,12 +564,12 @@ impl Engine {
                     })
                     .collect();
                 let explanation = if opts.explain {
-                    Some(self.explain(&p, &f, &row)?)
+                    Some(self.explain(v, &p, f, &row)?)
                 } else {
                     None
                 };
                 let mutual = if opts.mutual {
-                    self.mutual(need, &f, total, role)?
+                    self.mutual(v, need, f, total, role)?
                 } else {
                     None
                 };
@@ -592,8 +609,14 @@ impl Engine {
         role: Role,
         opts: &MatchOptions,
     ) -> Result<Option<MatchResult>, EngineError> {
-        match self.need(id) {
-            Some(n) => self.match_need(&n, role, opts).map(Some),
+        let v = self.view();
+        let need = v
+            .records
+            .needs
+            .slot_of(id)
+            .and_then(|s| v.records.needs.get(s));
+        match need {
+            Some(e) => self.match_need_in(&v, &e.need, role, opts).map(Some),
             None => Ok(None),
         }
     }
@@ -601,6 +624,7 @@ impl Engine {
     /// How well the owner of `need` serves the open needs of candidate `b`.
     fn mutual(
         &self,
+        v: &View,
         need: &Need,
         b: &CompanyFeatures,
         forward: f32,
@@ -609,19 +633,17 @@ impl Engine {
         let Some(owner) = need.company_id.as_ref() else {
             return Ok(None);
         };
-        let b_needs: Vec<Need> = {
-            let rec = self.read_records();
-            rec.needs
-                .iter()
-                .filter(|(_, e)| e.is_open() && e.need.company_id.as_ref() == Some(&b.id))
-                .map(|(_, e)| e.need.clone())
-                .collect()
-        };
+        let rec = &v.records;
+        let b_needs: Vec<&Need> = rec
+            .needs
+            .iter()
+            .filter(|(_, e)| e.is_open() && e.need.company_id.as_ref() == Some(&b.id))
+            .map(|(_, e)| &e.need)
+            .collect();
         let mut best: Option<Mutual> = None;
-        for bn in &b_needs {
-            let p = self.prepare_need(bn, Ablation::FULL, role);
-            let ranked = self.rank(&p, role, Ablation::FULL)?;
-            let rec = self.read_records();
+        for bn in b_needs {
+            let p = self.prepare_need(v, bn, Ablation::FULL, role);
+            let ranked = self.rank(v, &p, role, Ablation::FULL)?;
             let reverse = ranked
                 .iter()
                 .find(|(s, _, _)| rec.companies.get(*s).is_some_and(|f| f.id == *owner))
@@ -652,45 +674,37 @@ impl Engine {
         role: Role,
         opts: &MatchOptions,
     ) -> Result<Option<Vec<Opportunity>>, EngineError> {
-        let Some(me) = ({
-            let rec = self.read_records();
-            rec.companies
-                .slot_of(id)
-                .and_then(|s| rec.companies.get(s))
-                .filter(|f| role.may_see(f.visibility))
-                .cloned()
-        }) else {
+        let v = self.view();
+        let v = &*v;
+        let rec = &v.records;
+        let Some((my_slot, me)) = rec
+            .companies
+            .slot_of(id)
+            .and_then(|s| rec.companies.get(s).map(|f| (s, f)))
+            .filter(|(_, f)| role.may_see(f.visibility))
+        else {
             return Ok(None);
         };
-        let needs: Vec<Need> = {
-            let rec = self.read_records();
-            let mut v: Vec<Need> = rec
-                .needs
-                .iter()
-                .filter(|(_, e)| e.is_open() && e.need.company_id.as_ref() != Some(&me.id))
-                .filter(|(_, e)| !e.concepts.is_empty() || !e.need.text.is_empty())
-                .map(|(_, e)| e.need.clone())
-                .collect();
-            v.sort_by(|a, b| a.id.cmp(&b.id));
-            v
-        };
+        let mut needs: Vec<&Need> = rec
+            .needs
+            .iter()
+            .filter(|(_, e)| e.is_open() && e.need.company_id.as_ref() != Some(&me.id))
+            .filter(|(_, e)| !e.concepts.is_empty() || !e.need.text.is_empty())
+            .map(|(_, e)| &e.need)
+            .collect();
+        needs.sort_by(|a, b| a.id.cmp(&b.id));
         // Score me against every open need in parallel; keep needs where I rank.
         let scored: Vec<Result<Option<Opportunity>, EngineError>> = needs
             .par_iter()
             .map(|n| {
-                let p = self.prepare_need(n, Ablation::FULL, role);
-                let ranked = self.rank(&p, role, Ablation::FULL)?;
-                let Some(pos) = ranked.iter().position(|(s, _, _)| {
-                    self.read_records()
-                        .companies
-                        .get(*s)
-                        .is_some_and(|f| f.id == me.id)
-                }) else {
+                let p = self.prepare_need(v, n, Ablation::FULL, role);
+                let ranked = self.rank(v, &p, role, Ablation::FULL)?;
+                let Some(pos) = ranked.iter().position(|(s, _, _)| *s == my_slot) else {
                     return Ok(None);
                 };
                 let (_, score, row) = ranked[pos];
                 let explanation = if opts.explain {
-                    Some(self.explain(&p, &me, &row)?)
+                    Some(self.explain(v, &p, me, &row)?)
                 } else {
                     None
                 };
@@ -731,10 +745,10 @@ pub struct Opportunity {
     pub explanation: Option<Explanation>,
 }
 
-/// Open needs, sorted by id.
-pub(crate) fn open_needs(engine: &Engine) -> Vec<Need> {
-    let mut v: Vec<Need> = engine
-        .read_records()
+/// Open needs of a view, sorted by id.
+pub(crate) fn open_needs(v: &View) -> Vec<Need> {
+    let mut v: Vec<Need> = v
+        .records
         .needs
         .iter()
         .filter(|(_, e)| e.need.status == NeedStatus::Open)

@@ -45,6 +45,9 @@ pub enum Kind {
     Internal,
     NotReady,
     Timeout,
+    /// Writes are refused: an earlier write failed, or another process
+    /// holds the data folder.
+    WriteUnavailable,
 }
 
 impl Kind {
@@ -64,6 +67,7 @@ impl Kind {
             Kind::Internal => "internal",
             Kind::NotReady => "not-ready",
             Kind::Timeout => "timeout",
+            Kind::WriteUnavailable => "write-unavailable",
         }
     }
 
@@ -80,7 +84,9 @@ impl Kind {
             Kind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Kind::NotReady | Kind::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::NotReady | Kind::Timeout | Kind::WriteUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -100,6 +106,7 @@ impl Kind {
             Kind::Internal => "Internal error",
             Kind::NotReady => "The index is not open yet",
             Kind::Timeout => "The request took too long",
+            Kind::WriteUnavailable => "Writes are refused until the index writer is reopened",
         }
     }
 
@@ -108,7 +115,7 @@ impl Kind {
     }
 
     /// Every kind, for the OpenAPI document.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::MalformedJson,
         Kind::BadRequest,
         Kind::Unauthorized,
@@ -123,6 +130,7 @@ impl Kind {
         Kind::Internal,
         Kind::NotReady,
         Kind::Timeout,
+        Kind::WriteUnavailable,
     ];
 }
 
@@ -312,6 +320,9 @@ impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::Search(s) => s.into(),
+            e @ (EngineError::WriterFailed { .. } | EngineError::Locked(_)) => {
+                ApiError::new(Kind::WriteUnavailable, e.to_string())
+            }
             other => ApiError::internal(other),
         }
     }

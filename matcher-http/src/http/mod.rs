@@ -268,6 +268,9 @@ fn open_engine(config: &ServeConfig) -> Result<Engine, BoxError> {
         ctx.match_config = MatchConfig::load(c)?;
     }
     let engine = Engine::open(&config.data_dir, Arc::new(ctx))?;
+    // The server is the folder's one writer from its start: an import
+    // beside it is refused (write through the API instead).
+    engine.lock_for_writing()?;
     let (companies, needs) = engine.counts();
     if companies == 0 && needs == 0 {
         let l = fixtures::load_into(&engine, &config.fixtures_dir)?;

@@ -1,0 +1,200 @@
+//! One immutable, consistent view of the data: what a request sees from its
+//! first line to its last.
+//!
+//! A [`View`] pairs the tantivy searchers of one commit with the in-memory
+//! features ([`Records`]) of the same commit. A writer builds the next view
+//! privately (a copy of the records, the new commit, a reloaded searcher)
+//! and publishes it with one atomic pointer swap; a request loads the
+//! current view once ([`super::Engine::view`]) and passes it down. Nothing
+//! below the request entry takes a lock or re-reads shared state, so a slot
+//! always means the company that held it in *this* view: a concurrent
+//! delete-and-reuse of the slot can't mix two companies into one answer, and
+//! a privacy check made at the start of a request holds to its end.
+//!
+//! The view also carries the BM25 statistics a portal is scored with
+//! ([`PublicStats`]): over public documents only, so a portal's scores do
+//! not move when restricted companies come and go.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tantivy::query::Bm25StatisticsProvider;
+use tantivy::schema::Field;
+use tantivy::{Searcher, Term};
+
+use super::records::Records;
+use super::schema::CompanyFields;
+use super::search::Role;
+use crate::persist::CommitId;
+
+/// A consistent view: searchers and features of one commit.
+pub struct View {
+    pub(crate) companies: Searcher,
+    pub(crate) needs: Searcher,
+    pub(crate) records: Arc<Records>,
+    pub(crate) public: PublicStats,
+    /// The commits of the two indexes (companies, needs) this view reads:
+    /// what a features snapshot of it is bound to.
+    pub(crate) commits: [CommitId; 2],
+}
+
+impl View {
+    pub(crate) fn new(
+        companies: Searcher,
+        needs: Searcher,
+        records: Arc<Records>,
+        fields: &CompanyFields,
+        commits: [CommitId; 2],
+    ) -> View {
+        let public = PublicStats::new(&companies, fields);
+        View {
+            companies,
+            needs,
+            records,
+            public,
+            commits,
+        }
+    }
+
+    /// This view with the needs index at a new commit.
+    pub(crate) fn with_needs(
+        &self,
+        needs: Searcher,
+        records: Arc<Records>,
+        commits: [CommitId; 2],
+    ) -> View {
+        View {
+            companies: self.companies.clone(),
+            needs,
+            records,
+            public: self.public.clone(),
+            commits,
+        }
+    }
+
+    /// This view with other features of the same commits (a loaded snapshot).
+    pub(crate) fn with_records(&self, records: Arc<Records>, fields: &CompanyFields) -> View {
+        View::new(
+            self.companies.clone(),
+            self.needs.clone(),
+            records,
+            fields,
+            self.commits,
+        )
+    }
+
+    /// Number of companies (all roles) and needs in this view.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.records.companies.len(), self.records.needs.len())
+    }
+
+    /// Run `query` over the companies with the BM25 statistics `role` is
+    /// entitled to: everything for coordinators, public documents only for
+    /// a portal.
+    pub(crate) fn search_companies<C: tantivy::collector::Collector>(
+        &self,
+        role: Role,
+        query: &dyn tantivy::query::Query,
+        collector: &C,
+    ) -> tantivy::Result<C::Fruit> {
+        match role {
+            Role::Public => self.companies.search_with_statistics_provider(
+                query,
+                collector,
+                &PublicProvider {
+                    stats: &self.public,
+                    searcher: &self.companies,
+                },
+            ),
+            Role::Coordinator | Role::Admin => self.companies.search(query, collector),
+        }
+    }
+}
+
+/// BM25 statistics over the public company documents of one commit.
+///
+/// tantivy's own statistics count every document, so a portal's score for a
+/// rare word would move with the number of restricted companies using it —
+/// a side channel. The portal is scored with these instead:
+/// - documents: the public documents (by the `restricted` fast field,
+///   deleted-but-not-merged ones included, as tantivy counts them);
+/// - tokens per field: the sum of the public documents' field norms;
+/// - document frequency: the term's frequency minus its frequency in the
+///   field's restricted shadow (`schema::CompanyFields::shadow`), which
+///   holds the same tokens for restricted documents only.
+///
+/// Each is a function of the public documents alone. What remains shared
+/// with restricted writes is tantivy's merge timing: a merge purges deleted
+/// *public* documents from the counts, whatever write triggered it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PublicStats {
+    docs: u64,
+    tokens: HashMap<Field, u64>,
+    shadow: HashMap<Field, Field>,
+}
+
+impl PublicStats {
+    fn new(searcher: &Searcher, fields: &CompanyFields) -> PublicStats {
+        let mut stats = PublicStats {
+            shadow: fields.shadows().into_iter().collect(),
+            ..PublicStats::default()
+        };
+        for seg in searcher.segment_readers() {
+            let restricted = seg.fast_fields().u64("restricted").ok();
+            let norms: Vec<(Field, tantivy::fieldnorm::FieldNormReader)> = stats
+                .shadow
+                .keys()
+                .filter_map(|&f| seg.get_fieldnorms_reader(f).ok().map(|r| (f, r)))
+                .collect();
+            for doc in 0..seg.max_doc() {
+                let is_restricted = restricted
+                    .as_ref()
+                    .and_then(|c| c.first(doc))
+                    .is_some_and(|v| v != 0);
+                if is_restricted {
+                    continue;
+                }
+                stats.docs += 1;
+                for (f, r) in &norms {
+                    *stats.tokens.entry(*f).or_default() += u64::from(r.fieldnorm(doc));
+                }
+            }
+        }
+        stats
+    }
+}
+
+struct PublicProvider<'a> {
+    stats: &'a PublicStats,
+    searcher: &'a Searcher,
+}
+
+impl Bm25StatisticsProvider for PublicProvider<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        match self.stats.tokens.get(&field) {
+            Some(&n) => Ok(n),
+            // A field without a shadow is not scored for portals; fall back
+            // to tantivy's count rather than fail.
+            None => Bm25StatisticsProvider::total_num_tokens(self.searcher, field),
+        }
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.stats.docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        let all = self.searcher.doc_freq(term)?;
+        let Some(&shadow) = self.stats.shadow.get(&term.field()) else {
+            return Ok(all.min(self.stats.docs));
+        };
+        let value = term.value();
+        let Some(text) = value.as_str() else {
+            return Ok(all.min(self.stats.docs));
+        };
+        let restricted = self
+            .searcher
+            .doc_freq(&Term::from_field_text(shadow, text))?;
+        Ok(all.saturating_sub(restricted).min(self.stats.docs))
+    }
+}
