@@ -53,7 +53,7 @@ pub use view::View;
 pub use search::{Facet, Facets, Filters, Hit, Near, Role, SearchRequest, SearchResponse, Sort};
 
 /// Version of the data folder layout; bump on incompatible changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Records per commit in a bulk import: what a crash can lose at most.
 pub const COMMIT_BATCH: usize = 5_000;
 const WRITER_HEAP: usize = 100_000_000;
@@ -344,6 +344,9 @@ impl Engine {
         if w.lock.is_none() {
             if let Some(dir) = &self.dir {
                 w.lock = Some(DirLock::acquire(dir)?);
+                // Another process may have written since this one opened
+                // the folder: start writing from what is on disk.
+                self.catch_up()?;
             }
         }
         let slot = match which {
@@ -431,6 +434,23 @@ impl Engine {
             Which::Needs => base.with_needs(ns, Arc::new(rec), commits),
         };
         self.view.store(Arc::new(view));
+        Ok(())
+    }
+
+    /// Reload both indexes and, if either moved on since the current view,
+    /// rebuild the view from the stored records.
+    fn catch_up(&self) -> Result<(), EngineError> {
+        self.companies.reader.reload()?;
+        self.needs.reader.reload()?;
+        let (cs, ns) = (
+            self.companies.reader.searcher(),
+            self.needs.reader.searcher(),
+        );
+        let now = [self.companies.commit_id(&cs), self.needs.commit_id(&ns)];
+        if now != self.view().commits {
+            tracing::info!("the data folder changed since it was opened; reloading its records");
+            self.rebuild_from_disk()?;
+        }
         Ok(())
     }
 
