@@ -746,6 +746,29 @@ impl Engine {
             .map(|e| e.need.clone())
     }
 
+    /// A need by id as `role` may see it (see [`View::need_as_seen`]).
+    pub fn need_for(&self, id: &str, role: Role) -> Option<Need> {
+        let v = self.view();
+        let rec = &v.records;
+        rec.needs
+            .slot_of(id)
+            .and_then(|s| rec.needs.get(s))
+            .map(|e| v.need_as_seen(&e.need, role).into_owned())
+    }
+
+    /// All needs as `role` may see them, sorted by id, from one view.
+    pub fn needs_for(&self, role: Role) -> Vec<Need> {
+        let v = self.view();
+        let mut out: Vec<Need> = v
+            .records
+            .needs
+            .iter()
+            .map(|(_, e)| v.need_as_seen(&e.need, role).into_owned())
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
     /// Company ids visible to `role`, sorted, for paging.
     pub fn company_ids(&self, role: Role) -> Vec<String> {
         let v = self.view();

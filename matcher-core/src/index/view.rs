@@ -15,6 +15,7 @@
 //! ([`PublicStats`]): over public documents only, so a portal's scores do
 //! not move when restricted companies come and go.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use tantivy::{Searcher, Term};
 use super::records::Records;
 use super::schema::CompanyFields;
 use super::search::Role;
+use crate::model::Need;
 use crate::persist::CommitId;
 
 /// A consistent view: searchers and features of one commit.
@@ -86,6 +88,26 @@ impl View {
     /// Number of companies (all roles) and needs in this view.
     pub fn counts(&self) -> (usize, usize) {
         (self.records.companies.len(), self.records.needs.len())
+    }
+
+    /// `need` as `role` may see it. An owner the role may not see is
+    /// removed, so a need owned by a restricted company reads — and
+    /// matches, mutual scores included — exactly like a need whose owner is
+    /// unknown.
+    pub fn need_as_seen<'n>(&self, need: &'n Need, role: Role) -> Cow<'n, Need> {
+        let hidden = need.company_id.as_ref().is_some_and(|owner| {
+            let rec = &self.records.companies;
+            !rec.slot_of(owner.as_str())
+                .and_then(|s| rec.get(s))
+                .is_some_and(|f| role.may_see(f.visibility))
+        });
+        if hidden && role == Role::Public {
+            let mut n = need.clone();
+            n.company_id = None;
+            Cow::Owned(n)
+        } else {
+            Cow::Borrowed(need)
+        }
     }
 
     /// Run `query` over the companies with the BM25 statistics `role` is

@@ -533,6 +533,8 @@ impl Engine {
         if opts.top_k == 0 || opts.top_k > MAX_TOP_K {
             return Err(EngineError::Other(MatchError::TopK(opts.top_k).to_string()));
         }
+        let need = v.need_as_seen(need, role);
+        let need = need.as_ref();
         let p = self.prepare_need(v, need, opts.ablation, role);
         let ranked = self.rank(v, &p, role, opts.ablation)?;
         let candidates = ranked.len();
@@ -697,7 +699,8 @@ impl Engine {
         let scored: Vec<Result<Option<Opportunity>, EngineError>> = needs
             .par_iter()
             .map(|n| {
-                let p = self.prepare_need(v, n, Ablation::FULL, role);
+                let n = v.need_as_seen(n, role);
+                let p = self.prepare_need(v, &n, Ablation::FULL, role);
                 let ranked = self.rank(v, &p, role, Ablation::FULL)?;
                 let Some(pos) = ranked.iter().position(|(s, _, _)| *s == my_slot) else {
                     return Ok(None);

@@ -6,7 +6,6 @@
 //!   coordinator reads everything, portal reads public records only;
 //! - [`error`]: [`ApiError`], answered as `application/problem+json`;
 //! - [`extract`]: JSON, query and path extractors whose rejections are problems;
-//! - [`privacy`]: what a portal may learn beyond core's role filtering;
 //! - [`jobs`]: background batch matching; [`metrics`]: Prometheus text;
 //! - [`openapi`]: the OpenAPI 3 document served at `/openapi.json`.
 //!
@@ -20,7 +19,6 @@ pub mod extract;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
-pub mod privacy;
 pub mod routes;
 pub mod state;
 

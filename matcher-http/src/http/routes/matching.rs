@@ -1,18 +1,16 @@
 //! Matching: candidates for a stored need or an ad-hoc one, mutual
-//! matches, opportunities for a company. A portal's matching runs with
-//! `Role::Public` on the need as the portal may see it (see `privacy.rs`).
+//! matches, opportunities for a company. Each calls core once, with the
+//! caller's role: core runs it on one view and applies privacy there.
 
 use axum::extract::State;
 use axum::Json;
 use matcher_core::matching::{MatchOptions, MatchResult, Opportunity};
 use matcher_core::model::{validate, NeedDraft};
-use matcher_core::Role;
 use serde::Deserialize;
 
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, PathId};
-use crate::http::privacy;
 use crate::http::state::{AppState, Work};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -70,11 +68,7 @@ pub async fn need_matches(
     let key = id.clone();
     let found = state
         .run(Work::Matching, move |e| {
-            let Some(need) = e.need(&key) else {
-                return Ok(None);
-            };
-            let need = privacy::need_for(e, need, role)?;
-            Ok(Some(e.match_need(&need, role, &opts)?))
+            Ok(e.match_need_id(&key, role, &opts)?)
         })
         .await?;
     found
@@ -95,7 +89,6 @@ pub async fn adhoc(
         .run(Work::Matching, move |e| {
             let mut need = draft.into_need();
             validate::need(&mut need, &e.ctx.taxonomy)?;
-            let need = privacy::need_for(e, need, role)?;
             Ok(e.match_need(&need, role, &opts)?)
         })
         .await?;
@@ -127,11 +120,7 @@ pub async fn opportunities(
     let key = id.clone();
     let found = state
         .run(Work::Matching, move |e| {
-            Ok(if role == Role::Public {
-                privacy::public_opportunities(e, &key, &opts)?
-            } else {
-                e.opportunities(&key, role, &opts)?
-            })
+            Ok(e.opportunities(&key, role, &opts)?)
         })
         .await?;
     found

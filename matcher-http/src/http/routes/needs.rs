@@ -1,7 +1,7 @@
 //! Needs: list, get, create, replace, delete, bulk upload.
 //!
 //! A portal sees every need, but never the id of an owner it may not see
-//! (see `privacy.rs`).
+//! (core's `Engine::needs_for` / `need_for` remove it).
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -16,7 +16,6 @@ use super::{Page, PageQuery, Written};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{from_value, ApiJson, ApiJsonValue, ApiQuery, PathId};
-use crate::http::privacy;
 use crate::http::state::{AppState, Work};
 
 #[derive(Debug, Deserialize)]
@@ -45,16 +44,11 @@ pub async fn list(
     let page = state
         .run(Work::Plain, move |engine| {
             let mut all = Vec::new();
-            for n in engine.needs() {
+            // Owner checks on the needs as the caller sees them.
+            for n in engine.needs_for(role) {
                 if q.status.is_some_and(|s| s != n.status) {
                     continue;
                 }
-                // Owner checks on the need as the caller sees it.
-                let n = if q.company_id.is_some() {
-                    privacy::need_for(engine, n, role)?
-                } else {
-                    n
-                };
                 if let Some(owner) = &q.company_id {
                     if n.company_id.as_ref().map(|c| c.as_str()) != Some(owner.as_str()) {
                         continue;
@@ -63,10 +57,7 @@ pub async fn list(
                 all.push(n);
             }
             let total = all.len();
-            let mut items = Vec::new();
-            for n in all.into_iter().skip(offset).take(limit) {
-                items.push(privacy::need_for(engine, n, role)?);
-            }
+            let items: Vec<_> = all.into_iter().skip(offset).take(limit).collect();
             Ok(Page {
                 total,
                 offset,
@@ -87,10 +78,7 @@ pub async fn get_one(
     let role = caller.core_role();
     let key = id.clone();
     let found = state
-        .run(Work::Plain, move |e| match e.need(&key) {
-            Some(n) => Ok(Some(privacy::need_for(e, n, role)?)),
-            None => Ok(None),
-        })
+        .run(Work::Plain, move |e| Ok(e.need_for(&key, role)))
         .await?;
     found
         .map(Json)
