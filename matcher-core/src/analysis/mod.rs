@@ -14,10 +14,14 @@
 //!   `φ0.1`, `5軸`), with the letter prefix of a grade also emitted (`sus`);
 //! - a run of adjacent nouns also yields the joined compound (精密部品 →
 //!   精密, 部品, 精密部品) at the position of its first part;
-//! - every term carries byte offsets into the *original* text.
+//! - every term carries byte offsets into the *original* text;
+//! - terms come in position order (tantivy requires a term's positions in a
+//!   value never to go backwards), however long the text
+//!   (`tests/analyzer_long_text.rs`).
 
 pub mod analyzed;
 pub mod bigram;
+mod chunks;
 pub mod dictionary;
 pub mod lexicon;
 pub mod normalize;
@@ -147,17 +151,45 @@ impl Analyzer {
     pub fn reading(&self, text: &str) -> String {
         let norm = normalize(text);
         let mut out = String::new();
-        if let Ok(tokens) = self.segmenter.segment(Cow::Borrowed(norm.text.as_str())) {
-            for mut tok in tokens {
-                let surface = tok.surface.as_ref().to_owned();
-                let details = tok.details();
-                match details.get(7) {
-                    Some(r) if *r != "*" => out.push_str(r),
-                    _ => out.push_str(&surface),
-                }
+        for mut tok in self.segment(&norm.text) {
+            let surface = tok.surface.as_ref().to_owned();
+            let details = tok.details();
+            match details.get(7) {
+                Some(r) if *r != "*" => out.push_str(r),
+                _ => out.push_str(&surface),
             }
         }
         out
+    }
+
+    /// lindera's tokens of normalized `text`, with byte offsets into it.
+    ///
+    /// A text lindera would cut by force (32 KiB without 。、 newline or
+    /// tab), wherever the 32 KiB fall, is given to it in chunks that end
+    /// at a word boundary instead (see [`chunks`]); any other text in one
+    /// call, as lindera cuts it into the same sentences itself. lindera only
+    /// fails on internal errors: a chunk it fails on yields no tokens.
+    fn segment<'a>(&'a self, text: &'a str) -> Vec<Token<'a>> {
+        if text.len() <= chunks::LINDERA_SENTENCE_BYTES {
+            return self
+                .segmenter
+                .segment(Cow::Borrowed(text))
+                .unwrap_or_default();
+        }
+        let mut tokens: Vec<Token<'a>> = Vec::with_capacity(text.len() / 4);
+        for (start, end) in chunks::chunks(text) {
+            let Ok(chunk) = self.segmenter.segment(Cow::Borrowed(&text[start..end])) else {
+                continue;
+            };
+            let first = tokens.len();
+            tokens.extend(chunk.into_iter().map(|mut t| {
+                t.byte_start += start;
+                t.byte_end += start;
+                t.position += first;
+                t
+            }));
+        }
+        tokens
     }
 
     /// The lindera tokens of raw text, unnormalized and unfiltered: the
@@ -171,11 +203,7 @@ impl Analyzer {
 
     fn analyze_normalized(&self, norm: &normalize::Normalized, out: &mut Vec<Term>) {
         let text = norm.text.as_str();
-        let tokens = match self.segmenter.segment(Cow::Borrowed(text)) {
-            Ok(t) => t,
-            // lindera only fails on internal errors; an unanalyzable text yields no terms.
-            Err(_) => Vec::new(),
-        };
+        let tokens = self.segment(text);
         // One read lock for the whole text; the classes it did not know yet
         // are added afterwards.
         let known = self.word_classes.read();
@@ -265,9 +293,29 @@ impl Analyzer {
         self.emit(norm, &units, out);
     }
 
+    /// Turn units into terms, in position order.
+    ///
+    /// A compound sits at the position of its first part, so it is emitted
+    /// right after that part, not when its run of nouns ends: tantivy
+    /// delta-encodes each term's positions and requires them never to go
+    /// backwards within a field value. Emitting compounds at the end of a
+    /// run did exactly that whenever a compound's spelling was also a word
+    /// later in the same run, as when lindera's forced cut every 32 KiB of
+    /// an unpunctuated text broke a word in two (マシニ|ングセンタ): the
+    /// pair compound マシニングセンタ came after every later マシニングセンタ
+    /// of a text that was one long noun run (issue #12).
     fn emit(&self, norm: &normalize::Normalized, units: &[Unit<'_>], out: &mut Vec<Term>) {
+        // The run of adjacent compound parts containing unit i: run_start..run_end.
         let mut run_start = 0usize;
+        let mut run_end = 0usize;
         for (i, u) in units.iter().enumerate() {
+            if i >= run_end {
+                run_start = i;
+                run_end = i + 1;
+                while run_end < units.len() && continues(&units[run_end - 1], &units[run_end]) {
+                    run_end += 1;
+                }
+            }
             let pos = i as u32;
             if let Some(t) = &u.term {
                 let (s, e) = norm.orig_span(u.start, u.end);
@@ -290,32 +338,29 @@ impl Analyzer {
                     }
                 }
             }
-            // Compound runs: adjacent kept nouns with no gap between them.
-            let continues = i + 1 < units.len()
-                && units[i + 1].is_compound_part()
-                && u.is_compound_part()
-                && units[i + 1].start == u.end;
-            if !continues {
-                if u.is_compound_part() {
-                    self.emit_compounds(norm, &units[run_start..=i], run_start as u32, out);
-                }
-                run_start = i + 1;
+            if u.is_compound_part() {
+                self.emit_compounds_at(norm, &units[run_start..run_end], i - run_start, pos, out);
             }
         }
     }
 
-    fn emit_compounds(
+    /// The compounds of `run` that start at its part `a` (at position `pos`):
+    /// the whole run when `a` is its first part and the run is short enough
+    /// to be a word, and the pair of `a` and its successor in runs of three
+    /// or more.
+    fn emit_compounds_at(
         &self,
         norm: &normalize::Normalized,
         run: &[Unit<'_>],
-        first_pos: u32,
+        a: usize,
+        pos: u32,
         out: &mut Vec<Term>,
     ) {
         let n = run.len();
         if n < 2 {
             return;
         }
-        let join = |a: usize, b: usize, out: &mut Vec<Term>| {
+        let join = |b: usize, out: &mut Vec<Term>| {
             let parts = || run[a..b].iter().map(Unit::text);
             let mut term = String::with_capacity(parts().map(str::len).sum());
             for part in parts() {
@@ -326,24 +371,28 @@ impl Analyzer {
                 term,
                 start: s,
                 end: e,
-                position: first_pos + a as u32,
+                position: pos,
                 kind: TermKind::Compound,
             });
         };
-        if n <= MAX_COMPOUND_PARTS {
-            join(0, n, out);
+        if a == 0 && n <= MAX_COMPOUND_PARTS {
+            join(n, out);
         }
-        if n >= 3 {
-            for a in 0..n - 1 {
-                // A pair may not start with a suffix (用ロボット) or end with a prefix.
-                let starts_with_suffix = run[a].glue.is_some() && !run[a].prefix;
-                let ends_with_prefix = run[a + 1].glue.is_some() && run[a + 1].prefix;
-                if !starts_with_suffix && !ends_with_prefix {
-                    join(a, a + 2, out);
-                }
+        if n >= 3 && a + 1 < n {
+            // A pair may not start with a suffix (用ロボット) or end with a prefix.
+            let starts_with_suffix = run[a].glue.is_some() && !run[a].prefix;
+            let ends_with_prefix = run[a + 1].glue.is_some() && run[a + 1].prefix;
+            if !starts_with_suffix && !ends_with_prefix {
+                join(a + 2, out);
             }
         }
     }
+}
+
+/// Whether unit `next` continues the compound run of `prev`: both are kept
+/// nouns or glue and nothing lies between them.
+fn continues(prev: &Unit<'_>, next: &Unit<'_>) -> bool {
+    prev.is_compound_part() && next.is_compound_part() && next.start == prev.end
 }
 
 /// A lindera token with its surface and its word's class.
