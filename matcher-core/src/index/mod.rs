@@ -24,6 +24,7 @@ pub mod records;
 pub mod schema;
 pub mod search;
 pub mod snippet;
+pub(crate) mod taat;
 pub(crate) mod top_slots;
 pub mod view;
 

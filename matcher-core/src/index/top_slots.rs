@@ -1,29 +1,22 @@
-//! The best `limit` documents of a query that pass a filter, as (slot, score).
+//! The best `limit` slots of a retrieval channel that pass a filter, as
+//! (slot, score).
 //!
-//! Why not `TopDocs` plus a post-filter: privacy and a need's hard
-//! constraints (region, certifications) must be applied *before* the cut, or
-//! a region-restricted need would keep only the few of its top hits that lie
-//! in the region. Why not collect every hit and filter (what
-//! [`super::search::SlotCollector`] does for search, which needs totals and
-//! facets): a need of 30 terms matches most of a 100k corpus, and visiting
-//! every hit was half of a match's time.
-//!
-//! This collector scores every hit (tantivy's buffered union, which is fast
-//! at that) but looks a hit up and filters it only when its score can still
-//! enter the best `limit`: after the first cut, most hits cost one
-//! comparison. The result is the set the collect-everything-then-filter
-//! path keeps, up to ties at the cut.
+//! Why a filter inside the selection rather than a post-filter: privacy and
+//! a need's hard constraints (region, certifications) must be applied
+//! *before* the cut, or a region-restricted need would keep only the few of
+//! its top hits that lie in the region. The filter reads a packed
+//! [`super::records::FilterKey`] and runs only for a slot whose score can
+//! still enter the best `limit`.
 //!
 //! Not block-max WAND (`Weight::for_each_pruning`): a need is 20–40 terms
 //! over four fields, and WAND re-sorts that many cursors at every pivot; on
 //! 100k generated companies a batch of all needs took 2–3× longer with it
-//! (`matcher batch`, same data, back to back).
+//! (`matcher batch`, same data, back to back). The scores come from
+//! term-at-a-time accumulation (`taat.rs`).
 
 use std::cmp::Ordering;
 
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::Weight;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::Score;
 
 /// (score, slot) ordered by score, then the lower slot first.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,69 +84,22 @@ impl TopN {
     }
 }
 
-/// Best `limit` (slot, score) pairs among the documents whose slot passes `keep`.
-pub(crate) struct TopSlots<F> {
-    pub limit: usize,
-    pub keep: F,
-}
-
-impl<F: Fn(u32) -> bool + Send + Sync> Collector for TopSlots<F> {
-    type Fruit = Vec<(u32, Score)>;
-    type Child = Unused;
-
-    fn for_segment(&self, _: SegmentOrdinal, _: &SegmentReader) -> tantivy::Result<Unused> {
-        Ok(Unused)
+/// The best `limit` (slot, score) pairs of a per-slot score array (see
+/// `taat.rs`) among the slots with a positive score that pass `keep`,
+/// best first, ties to the lower slot. `keep` runs only for a slot whose
+/// score can still enter: after the first cut, most slots cost one
+/// comparison.
+pub(crate) fn best(scores: &[f32], limit: usize, keep: impl Fn(u32) -> bool) -> Vec<(u32, Score)> {
+    let mut top = TopN::new(limit);
+    if limit == 0 {
+        return Vec::new();
     }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<(u32, Score)>>) -> tantivy::Result<Self::Fruit> {
-        let mut top = TopN::new(self.limit);
-        for (slot, score) in fruits.into_iter().flatten() {
-            top.push(Entry(score, slot));
+    for (slot, &score) in scores.iter().enumerate() {
+        if score > 0.0 && score >= top.threshold() && keep(slot as u32) {
+            top.push(Entry(score, slot as u32));
         }
-        Ok(top.into_sorted())
     }
-
-    fn collect_segment(
-        &self,
-        weight: &dyn Weight,
-        _: u32,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<Vec<(u32, Score)>> {
-        if self.limit == 0 {
-            return Ok(Vec::new());
-        }
-        let mut top = TopN::new(self.limit);
-        let slots = reader.fast_fields().u64("slot")?;
-        let alive = reader.alive_bitset();
-        weight.for_each(reader, &mut |doc: DocId, score| {
-            if score < top.threshold() || alive.is_some_and(|a| !a.is_alive(doc)) {
-                return;
-            }
-            if let Some(slot) = slots.first(doc) {
-                let slot = slot as u32;
-                if (self.keep)(slot) {
-                    top.push(Entry(score, slot));
-                }
-            }
-        })?;
-        Ok(top.into_sorted())
-    }
-}
-
-/// The per-segment collector is never used: [`TopSlots`] overrides
-/// `collect_segment`.
-pub(crate) struct Unused;
-
-impl SegmentCollector for Unused {
-    type Fruit = Vec<(u32, Score)>;
-    fn collect(&mut self, _: DocId, _: Score) {}
-    fn harvest(self) -> Vec<(u32, Score)> {
-        Vec::new()
-    }
+    top.into_sorted()
 }
 
 #[cfg(test)]
@@ -182,6 +128,22 @@ mod tests {
         t.push(Entry(9.0, 4));
         assert_eq!(t.threshold(), 7.0);
         assert_eq!(t.into_sorted(), vec![(4, 9.0), (1, 7.0)]);
+    }
+
+    #[test]
+    fn best_filters_before_the_cut_and_skips_unscored_slots() {
+        let scores = [0.0, 5.0, 3.0, 9.0, 4.0, 0.0, 8.0];
+        // slot 3 is filtered out: the next best take its place
+        assert_eq!(
+            best(&scores, 3, |s| s != 3),
+            vec![(6, 8.0), (1, 5.0), (4, 4.0)]
+        );
+        assert_eq!(
+            best(&scores, 10, |_| true).len(),
+            5,
+            "zero scores never enter"
+        );
+        assert!(best(&scores, 0, |_| true).is_empty());
     }
 
     #[test]

@@ -26,6 +26,7 @@ use tantivy::{Searcher, Term};
 use super::records::Records;
 use super::schema::CompanyFields;
 use super::search::Role;
+use super::taat::NO_SLOT;
 use crate::model::Need;
 use crate::persist::CommitId;
 
@@ -38,6 +39,9 @@ pub struct View {
     /// The commits of the two indexes (companies, needs) this view reads:
     /// what a features snapshot of it is bound to.
     pub(crate) commits: [CommitId; 2],
+    /// Per company segment, the slot of each document ([`NO_SLOT`] for a
+    /// deleted one): how term-at-a-time scoring addresses its accumulator.
+    doc_slots: Arc<Vec<Vec<u32>>>,
 }
 
 impl View {
@@ -49,12 +53,30 @@ impl View {
         commits: [CommitId; 2],
     ) -> View {
         let public = PublicStats::new(&companies, fields);
+        let doc_slots = Arc::new(doc_slots(&companies));
         View {
             companies,
             needs,
             records,
             public,
             commits,
+            doc_slots,
+        }
+    }
+
+    /// The slot of each document of company segment `ord`.
+    pub(crate) fn doc_slots(&self, ord: usize) -> &[u32] {
+        self.doc_slots.get(ord).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The BM25 statistics `role` is scored with (see [`PublicStats`]).
+    pub(crate) fn statistics(&self, role: Role) -> Box<dyn Bm25StatisticsProvider + '_> {
+        match role {
+            Role::Public => Box::new(PublicProvider {
+                stats: &self.public,
+                searcher: &self.companies,
+            }),
+            Role::Coordinator | Role::Admin => Box::new(self.companies.clone()),
         }
     }
 
@@ -71,6 +93,7 @@ impl View {
             records,
             public: self.public.clone(),
             commits,
+            doc_slots: self.doc_slots.clone(),
         }
     }
 
@@ -131,6 +154,26 @@ impl View {
             Role::Coordinator | Role::Admin => self.companies.search(query, collector),
         }
     }
+}
+
+/// The slot of every document of every segment; [`NO_SLOT`] where deleted.
+fn doc_slots(searcher: &Searcher) -> Vec<Vec<u32>> {
+    searcher
+        .segment_readers()
+        .iter()
+        .map(|seg| {
+            let Ok(slots) = seg.fast_fields().u64("slot") else {
+                return Vec::new();
+            };
+            let alive = seg.alive_bitset();
+            (0..seg.max_doc())
+                .map(|doc| match slots.first(doc) {
+                    Some(s) if alive.is_none_or(|a| a.is_alive(doc)) => s as u32,
+                    _ => NO_SLOT,
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// BM25 statistics over the public company documents of one commit.

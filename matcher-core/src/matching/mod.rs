@@ -19,14 +19,12 @@ pub mod weights;
 use ndarray::{Array1, Array2, Axis};
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
 use crate::concepts::ConceptSet;
 use crate::index::query::{self, QueryTerm};
 use crate::index::records::CompanyFeatures;
-use crate::index::top_slots::TopSlots;
+use crate::index::{taat, top_slots};
 use crate::index::{Engine, EngineError, Role, View};
 use crate::model::{Date, GeoPoint, MunicipalityCode, Need, NeedStatus};
 use constraints::Constraints;
@@ -260,42 +258,36 @@ impl Engine {
         }
     }
 
-    /// The two retrieval channels: BM25 over the seed fields (words and
-    /// synonyms), and BM25 over concept ids (paraphrase-proof). Kept apart
-    /// so the text signal stays lexical and the concepts are judged by the
-    /// hierarchy-aware similarity, not twice.
-    fn candidate_queries(&self, p: &PreparedNeed) -> (Box<dyn Query>, Option<Box<dyn Query>>) {
+    /// The two retrieval channels as weighted terms: BM25 over the seed
+    /// fields (words and synonyms), and BM25 over concept ids
+    /// (paraphrase-proof). Kept apart so the text signal stays lexical and
+    /// the concepts are judged by the hierarchy-aware similarity, not twice.
+    fn candidate_clauses(&self, p: &PreparedNeed) -> (Vec<(Term, f32)>, Vec<(Term, f32)>) {
         let f = self.companies.fields;
-        let text = query::terms_query(
-            &p.terms,
-            &[
-                (f.capabilities, 1.5),
-                (f.products, 1.2),
-                (f.equipment, 1.2),
-                (f.name, 0.5),
-            ],
-        );
-        let concepts: Vec<(Occur, Box<dyn Query>)> = p
+        let fields = [
+            (f.capabilities, 1.5),
+            (f.products, 1.2),
+            (f.equipment, 1.2),
+            (f.name, 0.5),
+        ];
+        let mut text = Vec::with_capacity(p.terms.len() * fields.len());
+        for t in &p.terms {
+            for &(field, boost) in &fields {
+                text.push((Term::from_field_text(field, &t.term), boost * t.weight));
+            }
+        }
+        let concepts = p
             .concept_query
             .0
             .iter()
             .map(|&(c, w)| {
                 let id = &self.ctx.ontology.concept(c).id;
-                let q = TermQuery::new(
-                    Term::from_field_text(f.concepts, id),
-                    IndexRecordOption::WithFreqs,
-                );
                 // BM25 on the concept field already weighs rarity; add the kind and mention weight.
                 let boost = self.ctx.ontology.kind_weight(c) * w.clamp(0.2, 1.0);
-                (
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(q), boost)) as Box<dyn Query>,
-                )
+                (Term::from_field_text(f.concepts, id), boost)
             })
             .collect();
-        let concepts =
-            (!concepts.is_empty()).then(|| Box::new(BooleanQuery::new(concepts)) as Box<dyn Query>);
-        (Box::new(BooleanQuery::new(text)), concepts)
+        (text, concepts)
     }
 
     /// Candidates for a prepared need: (slot, bm25), best first, cut to the configured size.
@@ -306,11 +298,11 @@ impl Engine {
         role: Role,
         ab: Ablation,
     ) -> Result<Vec<Candidate>, EngineError> {
-        let (text_q, concept_q) = self.candidate_queries(p);
+        let (text_terms, concept_terms) = self.candidate_clauses(p);
         let rec = &v.records;
         let constraints = Constraints::new(p.need, p.origin.map(|o| o.0), &self.ctx.taxonomy);
-        // Privacy and hard constraints filter inside the collectors, before
-        // the cut, so a narrow region still gets its full share of candidates.
+        // Privacy and hard constraints filter before the cut, so a narrow
+        // region still gets its full share of candidates.
         let keep_slot = |slot: u32| {
             let Some(key) = rec.filter_keys.get(slot as usize) else {
                 return false;
@@ -324,14 +316,15 @@ impl Engine {
         // Each channel keeps more than `keep`, so a company ranked just below
         // the cut in both can still win on the fused score.
         let depth = keep.saturating_mul(CHANNEL_DEPTH);
-        let collector = TopSlots {
-            limit: depth,
-            keep: keep_slot,
-        };
-        let text = v.search_companies(role, text_q.as_ref(), &collector)?;
-        let concepts = match concept_q {
-            Some(q) => v.search_companies(role, q.as_ref(), &collector)?,
-            None => Vec::new(),
+        let mut acc = vec![0.0f32; rec.companies.entries.len()];
+        taat::accumulate(v, role, &text_terms, &mut acc)?;
+        let text = top_slots::best(&acc, depth, keep_slot);
+        let concepts = if concept_terms.is_empty() {
+            Vec::new()
+        } else {
+            acc.fill(0.0);
+            taat::accumulate(v, role, &concept_terms, &mut acc)?;
+            top_slots::best(&acc, depth, keep_slot)
         };
         let max_t = text.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
         let max_c = concepts.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
