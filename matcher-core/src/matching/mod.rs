@@ -28,7 +28,7 @@ use crate::index::{taat, top_slots};
 use crate::index::{Engine, EngineError, Role, View};
 use crate::model::{Date, GeoPoint, MunicipalityCode, Need, NeedStatus};
 use constraints::Constraints;
-use signals::{SizeHint, N_SIGNALS, SIGNALS};
+use signals::{PerSignal, Signal, SignalRow, SizeHint, N_SIGNALS};
 
 pub use explain::{Evidence, Explanation};
 pub use weights::{MatchConfig, Weights};
@@ -92,9 +92,9 @@ impl Ablation {
     };
 }
 
-/// One signal's value and its share of the total.
+/// One signal's value and its share of the total, as answered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Signal {
+pub struct SignalScore {
     pub name: &'static str,
     pub value: f32,
     pub weight: f32,
@@ -120,7 +120,7 @@ pub struct Match {
     pub name: String,
     pub score: f32,
     pub stale: bool,
-    pub signals: Vec<Signal>,
+    pub signals: Vec<SignalScore>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mutual: Option<Mutual>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,6 +134,14 @@ pub struct MatchResult {
     /// Candidates rescored (after privacy and hard filters).
     pub candidates: usize,
     pub matches: Vec<Match>,
+}
+
+/// A ranked candidate: its slot, total score and signal values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Ranked {
+    pub slot: u32,
+    pub total: f32,
+    pub row: SignalRow,
 }
 
 /// A candidate from retrieval: its text BM25 and its concept-channel score (0..1).
@@ -372,7 +380,7 @@ impl Engine {
         p: &PreparedNeed,
         cands: &[Candidate],
         ab: Ablation,
-    ) -> (Array2<f32>, [bool; N_SIGNALS]) {
+    ) -> (Array2<f32>, PerSignal<bool>) {
         let ctx = &self.ctx;
         let rec = &v.records;
         let max_bm25 = cands
@@ -381,45 +389,48 @@ impl Engine {
             .fold(0.0f32, f32::max)
             .max(f32::EPSILON);
         let today = Date::today();
-        let applies = [
-            true,
-            ab.concepts && !p.concepts.is_empty(),
-            !p.wanted_equipment.is_empty(),
-            !p.wanted_jsic.is_empty(),
-            p.origin.is_some(),
-            true,
-            p.size.is_some(),
-        ];
+        let mut applies = PerSignal([true; N_SIGNALS]);
+        applies[Signal::Concepts] = ab.concepts && !p.concepts.is_empty();
+        applies[Signal::Equipment] = !p.wanted_equipment.is_empty();
+        applies[Signal::Jsic] = !p.wanted_jsic.is_empty();
+        applies[Signal::Geography] = p.origin.is_some();
+        applies[Signal::Size] = p.size.is_some();
         let mut m = Array2::<f32>::zeros((cands.len(), N_SIGNALS));
         m.axis_iter_mut(Axis(0))
             .into_par_iter()
             .zip(cands.par_iter())
-            .for_each(|(mut row, cand)| {
+            .for_each(|(mut out, cand)| {
                 let Some(f) = rec.companies.get(cand.slot) else {
                     return;
                 };
-                row[0] = cand.text / max_bm25;
-                if applies[1] {
+                let mut row = SignalRow::default();
+                row[Signal::Text] = cand.text / max_bm25;
+                if applies[Signal::Concepts] {
                     // Hierarchy-aware similarity, blended with the concept channel's
                     // BM25 (which weighs rarity and profile length).
                     let sim =
                         signals::concept_similarity(&ctx.ontology, &p.concepts, &f.concepts).0;
-                    row[1] = (1.0 - CONCEPT_BM25_SHARE) * sim + CONCEPT_BM25_SHARE * cand.concept;
+                    row[Signal::Concepts] =
+                        (1.0 - CONCEPT_BM25_SHARE) * sim + CONCEPT_BM25_SHARE * cand.concept;
                 }
-                if applies[2] {
-                    row[2] = signals::equipment_match(&p.wanted_equipment, &f.equipment).0;
+                if applies[Signal::Equipment] {
+                    row[Signal::Equipment] =
+                        signals::equipment_match(&p.wanted_equipment, &f.equipment).0;
                 }
-                if applies[3] {
-                    row[3] = signals::jsic_proximity(&p.wanted_jsic, &f.jsic, |c| {
+                if applies[Signal::Jsic] {
+                    row[Signal::Jsic] = signals::jsic_proximity(&p.wanted_jsic, &f.jsic, |c| {
                         ctx.taxonomy.section_of(c).and_then(|s| s.bytes().next())
                     });
                 }
                 if let Some((o, om)) = p.origin {
-                    row[4] = signals::geography(o, om, f).0;
+                    row[Signal::Geography] = signals::geography(o, om, f).0;
                 }
-                row[5] = signals::freshness(f.updated_at, today, ctx.stale_months);
+                row[Signal::Freshness] = signals::freshness(f.updated_at, today, ctx.stale_months);
                 if let Some(h) = p.size {
-                    row[6] = signals::size_fit(h, f.employees);
+                    row[Signal::Size] = signals::size_fit(h, f.employees);
+                }
+                for (o, v) in out.iter_mut().zip(row.0) {
+                    *o = v;
                 }
             });
         (m, applies)
@@ -457,12 +468,12 @@ impl Engine {
     }
 
     /// Effective weights: zero for signals that do not apply, normalized to sum 1.
-    fn effective_weights(&self, applies: &[bool; N_SIGNALS]) -> Array1<f32> {
-        let w = self.ctx.match_config.weights.as_array();
+    fn effective_weights(&self, applies: &PerSignal<bool>) -> Array1<f32> {
+        let w = self.ctx.match_config.weights.per_signal();
         let mut v = Array1::from_iter(
-            w.iter()
-                .zip(applies)
-                .map(|(w, a)| if *a { *w } else { 0.0 }),
+            w.0.iter()
+                .zip(applies.0)
+                .map(|(w, a)| if a { *w } else { 0.0 }),
         );
         let sum = v.sum();
         if sum > 0.0 {
@@ -478,7 +489,7 @@ impl Engine {
         p: &PreparedNeed,
         role: Role,
         ab: Ablation,
-    ) -> Result<Vec<(u32, f32, [f32; N_SIGNALS])>, EngineError> {
+    ) -> Result<Vec<Ranked>, EngineError> {
         let cands = self.candidates(v, p, role, ab)?;
         let (m, applies) = self.rescore(v, p, &cands, ab);
         let w = self.effective_weights(&applies);
@@ -488,19 +499,27 @@ impl Engine {
             m.column(0).to_owned()
         };
         let rec = &v.records;
-        let mut ranked: Vec<(u32, f32, [f32; N_SIGNALS])> = cands
+        let mut ranked: Vec<Ranked> = cands
             .iter()
             .enumerate()
             .map(|(i, &Candidate { slot, .. })| {
-                let mut row = [0.0; N_SIGNALS];
+                let mut row = SignalRow::default();
                 for (k, v) in m.row(i).iter().enumerate() {
-                    row[k] = *v;
+                    row.0[k] = *v;
                 }
-                (slot, totals[i], row)
+                Ranked {
+                    slot,
+                    total: totals[i],
+                    row,
+                }
             })
             .collect();
         let id = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(id(b.0))));
+        ranked.sort_by(|a, b| {
+            b.total
+                .total_cmp(&a.total)
+                .then_with(|| id(a.slot).cmp(id(b.slot)))
+        });
         Ok(ranked)
     }
 
@@ -543,23 +562,22 @@ impl Engine {
         // worth spreading over the cores.
         let matches: Result<Vec<Option<Match>>, EngineError> = ranked[..take]
             .par_iter()
-            .map(|&(slot, total, row)| {
+            .map(|&Ranked { slot, total, row }| {
                 let Some(f) = v.records.companies.get(slot) else {
                     return Ok(None);
                 };
-                let signals = SIGNALS
+                let signals = Signal::ALL
                     .iter()
-                    .enumerate()
-                    .map(|(k, name)| Signal {
-                        name,
-                        value: row[k],
-                        weight: w[k],
-                        contribution: w[k] * row[k],
-                        applies: applies[k],
+                    .map(|&s| SignalScore {
+                        name: s.name(),
+                        value: row[s],
+                        weight: w[s.column()],
+                        contribution: w[s.column()] * row[s],
+                        applies: applies[s],
                     })
                     .collect();
                 let explanation = if opts.explain {
-                    Some(self.explain(v, &p, f, &row)?)
+                    Some(self.explain(v, &p, f, &row.0)?)
                 } else {
                     None
                 };
@@ -641,8 +659,8 @@ impl Engine {
             let ranked = self.rank(v, &p, role, Ablation::FULL)?;
             let reverse = ranked
                 .iter()
-                .find(|(s, _, _)| rec.companies.get(*s).is_some_and(|f| f.id == *owner))
-                .map_or(0.0, |r| r.1);
+                .find(|r| rec.companies.get(r.slot).is_some_and(|f| f.id == *owner))
+                .map_or(0.0, |r| r.total);
             let score = if forward + reverse > 0.0 {
                 2.0 * forward * reverse / (forward + reverse)
             } else {
@@ -695,12 +713,14 @@ impl Engine {
                 let n = v.need_as_seen(n, role);
                 let p = self.prepare_need(v, &n, Ablation::FULL, role);
                 let ranked = self.rank(v, &p, role, Ablation::FULL)?;
-                let Some(pos) = ranked.iter().position(|(s, _, _)| *s == my_slot) else {
+                let Some(pos) = ranked.iter().position(|r| r.slot == my_slot) else {
                     return Ok(None);
                 };
-                let (_, score, row) = ranked[pos];
+                let Ranked {
+                    total: score, row, ..
+                } = ranked[pos];
                 let explanation = if opts.explain {
-                    Some(self.explain(v, &p, me, &row)?)
+                    Some(self.explain(v, &p, me, &row.0)?)
                 } else {
                     None
                 };

@@ -8,17 +8,74 @@ use crate::concepts::{ConceptId, ConceptSet, Ontology};
 use crate::index::records::CompanyFeatures;
 use crate::model::{Date, GeoPoint, JsicCode, MunicipalityCode};
 
-/// The signals, in matrix column order.
-pub const SIGNALS: [&str; 7] = [
-    "text",
-    "concepts",
-    "equipment",
-    "jsic",
-    "geography",
-    "freshness",
-    "size",
-];
-pub const N_SIGNALS: usize = SIGNALS.len();
+/// A rescoring signal. Its discriminant is its column in the signal
+/// matrix and its index in a [`SignalRow`] and in the weights, so no code
+/// addresses a signal by a bare number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signal {
+    Text = 0,
+    Concepts = 1,
+    Equipment = 2,
+    Jsic = 3,
+    Geography = 4,
+    Freshness = 5,
+    Size = 6,
+}
+
+impl Signal {
+    /// Every signal, in column order.
+    pub const ALL: [Signal; 7] = [
+        Signal::Text,
+        Signal::Concepts,
+        Signal::Equipment,
+        Signal::Jsic,
+        Signal::Geography,
+        Signal::Freshness,
+        Signal::Size,
+    ];
+
+    /// Its name in configuration and in answers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Text => "text",
+            Signal::Concepts => "concepts",
+            Signal::Equipment => "equipment",
+            Signal::Jsic => "jsic",
+            Signal::Geography => "geography",
+            Signal::Freshness => "freshness",
+            Signal::Size => "size",
+        }
+    }
+
+    /// Its column in the signal matrix.
+    pub fn column(self) -> usize {
+        self as usize
+    }
+}
+
+/// How many signals there are.
+pub const N_SIGNALS: usize = Signal::ALL.len();
+
+/// One value per signal (a row of the signal matrix, the weights, or
+/// which signals apply), indexed by [`Signal`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PerSignal<T>(pub [T; N_SIGNALS]);
+
+impl<T> std::ops::Index<Signal> for PerSignal<T> {
+    type Output = T;
+    fn index(&self, s: Signal) -> &T {
+        &self.0[s.column()]
+    }
+}
+
+impl<T> std::ops::IndexMut<Signal> for PerSignal<T> {
+    fn index_mut(&mut self, s: Signal) -> &mut T {
+        &mut self.0[s.column()]
+    }
+}
+
+/// A candidate's signal values.
+pub type SignalRow = PerSignal<f32>;
 
 /// JSIC proximity: same class 1.0 > group 0.75 > division 0.5 > section 0.25.
 /// `section_of` gives a code's section letter (A–T) as a byte: this runs for

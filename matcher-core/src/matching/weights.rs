@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::signals::N_SIGNALS;
+use super::signals::{PerSignal, Signal};
 
 /// How much each signal counts. Only signals that apply to a need share the
 /// total, so the weights need not sum to one.
@@ -36,17 +36,21 @@ impl Default for Weights {
 }
 
 impl Weights {
-    /// In [`super::signals::SIGNALS`] order.
-    pub fn as_array(&self) -> [f32; N_SIGNALS] {
-        [
-            self.text,
-            self.concepts,
-            self.equipment,
-            self.jsic,
-            self.geography,
-            self.freshness,
-            self.size,
-        ]
+    /// The weight of each signal.
+    pub fn per_signal(&self) -> PerSignal<f32> {
+        let mut w = PerSignal::default();
+        for s in Signal::ALL {
+            w[s] = match s {
+                Signal::Text => self.text,
+                Signal::Concepts => self.concepts,
+                Signal::Equipment => self.equipment,
+                Signal::Jsic => self.jsic,
+                Signal::Geography => self.geography,
+                Signal::Freshness => self.freshness,
+                Signal::Size => self.size,
+            };
+        }
+        w
     }
 }
 
@@ -94,7 +98,8 @@ impl MatchConfig {
         })?;
         if cfg
             .weights
-            .as_array()
+            .per_signal()
+            .0
             .iter()
             .any(|w| !w.is_finite() || *w < 0.0)
         {
