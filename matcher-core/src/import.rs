@@ -430,12 +430,13 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
             missing.join(", ")
         ));
     }
+    let mut lines = LineCounter::new(text.as_bytes());
     let mut rows = Vec::new();
     for rec in reader.records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
                 rows.push((
                     line,
                     Err(RowError {
@@ -448,7 +449,7 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
                 continue;
             }
         };
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
         if rec.len() != mapping.len() {
             rows.push((
                 line,
@@ -505,6 +506,53 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
     rows
 }
 
+/// Physical line numbers from byte offsets into the CSV text.
+///
+/// The `csv` reader's own line count is taken before the previous record's
+/// terminator is fully consumed: with CRLF a record ends at the `\r`, so its
+/// `\n` is counted only while reading the next record, which then reports the
+/// line before its own; blank lines (skipped by the reader) shift it the same
+/// way. A record's byte offset, by contrast, is exact up to those skipped
+/// terminator bytes: skip them and count the `\n`s before the first byte of
+/// the record. Lines are counted by `\n` as in [`decode`], so a row rejected by
+/// the decoder and one rejected here agree, in CRLF and LF files alike.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    /// Byte offset up to which `\n`s have been counted.
+    pos: usize,
+    /// 1-based line number at `pos`.
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        LineCounter {
+            text,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the first byte of the record that starts at `byte` (or
+    /// just after the line breaks at `byte`). Offsets come in increasing
+    /// order from the reader; an earlier one is counted again from the start.
+    fn line_at(&mut self, byte: u64) -> usize {
+        let mut start = usize::try_from(byte).map_or(self.text.len(), |b| b.min(self.text.len()));
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start < self.pos {
+            (self.pos, self.line) = (0, 1);
+        }
+        self.line += self.text[self.pos..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.pos = start;
+        self.line
+    }
+}
+
 /// A number cell becomes a JSON number; otherwise it stays a string so that
 /// the model's type error names the field.
 fn number(cell: &str) -> Value {
@@ -553,4 +601,31 @@ fn equipment(cell: &str) -> Value {
             Value::Object(m)
         });
     Value::Array(items.collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_counter_skips_terminators_and_blank_lines() {
+        for eol in ["\n", "\r\n"] {
+            let text = ["h", "a", "", "", "\"b", "b\"", "c"].join(eol) + eol;
+            let bytes = text.as_bytes();
+            let mut lines = LineCounter::new(bytes);
+            // each record as the csv reader reports it: its offset is just
+            // after the previous record's last consumed byte
+            let a = text.find('a').unwrap_or(0);
+            let b = text.find("\"b").unwrap_or(0);
+            let c = text.find('c').unwrap_or(0);
+            assert_eq!(lines.line_at(0), 1, "{eol:?}");
+            assert_eq!(lines.line_at((a - eol.len() + 1) as u64), 2, "{eol:?}");
+            assert_eq!(lines.line_at((a + 1) as u64), 5, "{eol:?}");
+            assert_eq!(lines.line_at((b + 3) as u64), 6, "{eol:?}");
+            assert_eq!(lines.line_at((c - 1) as u64), 7, "{eol:?}");
+            // an earlier offset is counted again
+            assert_eq!(lines.line_at(a as u64), 2, "{eol:?}");
+            assert_eq!(lines.line_at(u64::MAX), 8, "{eol:?}");
+        }
+    }
 }

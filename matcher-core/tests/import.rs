@@ -694,3 +694,138 @@ fn reimport_across_engine_upserts_updates_not_duplicates() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// CSV line numbers with CRLF and LF, UTF-8 and Shift_JIS (issue 12, defect 7)
+
+/// The rows of [`LINES_CSV`] joined with `eol`, also inside the quoted
+/// fields (an Excel export writes CRLF there too).
+const LINES_CSV: &[&str] = &[
+    "id,name,municipality_code,industry_codes,capabilities,employees,equipment",
+    "c0,株式会社Z,131113,24,切削,many,",
+    "c1,株式会社A,131113,24,\"旋盤加工",
+    "複数行の説明",
+    "三行目\",10,",
+    "c2,株式会社B,131113,24,溶接,many,",
+    "",
+    "c3,株式会社C,131113,24,研削,5,NC旋盤;オークマ;LB;3台",
+    "c4,株式会社D,131113,24,\"二行の",
+    "説明\",abc,",
+    "c5,株式会社E,131114,24,切削,,",
+    "c6,株式会社F,131113,24,板金,7,レーザー加工機;アマダ",
+];
+
+fn lines_csv(eol: &str) -> String {
+    let mut s = LINES_CSV.join(eol);
+    s.push_str(eol);
+    s
+}
+
+/// Each rejected row reports the physical line where it starts: the first
+/// data row is line 2, a row after a three-line quoted field and a blank line
+/// keeps its own line, and so does a row that itself spans two lines.
+fn assert_physical_lines(bytes: &[u8], enc: Encoding, eol: &str, encoding_name: &str) {
+    let p = parse_companies(bytes, Format::Csv, enc);
+    assert_eq!(p.encoding, encoding_name);
+    let got: Vec<(usize, &str, Option<&str>)> = p
+        .rejected
+        .iter()
+        .map(|e| (e.line, e.field.as_str(), e.id.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, "employees", Some("c0")),
+            (6, "employees", Some("c2")),
+            (8, "equipment[0].count", Some("c3")),
+            (9, "employees", Some("c4")),
+            (11, "municipality_code", Some("c5")),
+        ],
+        "{enc:?} {eol:?}: {:#?}",
+        p.rejected
+    );
+    let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["c1", "c6"], "the good rows are kept");
+    assert_eq!(
+        p.records[0].capabilities,
+        ["旋盤加工", "複数行の説明", "三行目"].join(eol),
+        "the embedded line breaks stay as written"
+    );
+}
+
+fn shift_jis(text: &str) -> Vec<u8> {
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    assert!(!unmappable, "the test text is encodable in Shift_JIS");
+    bytes.into_owned()
+}
+
+#[test]
+fn csv_line_numbers_lf_utf8() {
+    assert_physical_lines(lines_csv("\n").as_bytes(), Encoding::Auto, "\n", "utf-8");
+}
+
+#[test]
+fn csv_line_numbers_crlf_utf8() {
+    let text = lines_csv("\r\n");
+    for enc in [Encoding::Auto, Encoding::Utf8] {
+        assert_physical_lines(text.as_bytes(), enc, "\r\n", "utf-8");
+    }
+    // with a BOM, as Excel's "CSV UTF-8" writes it
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(text.as_bytes());
+    assert_physical_lines(&bom, Encoding::Auto, "\r\n", "utf-8");
+}
+
+#[test]
+fn csv_line_numbers_lf_shift_jis() {
+    let bytes = shift_jis(&lines_csv("\n"));
+    for enc in [Encoding::Auto, Encoding::ShiftJis] {
+        assert_physical_lines(&bytes, enc, "\n", "shift_jis");
+    }
+}
+
+#[test]
+fn csv_line_numbers_crlf_shift_jis() {
+    let bytes = shift_jis(&lines_csv("\r\n"));
+    for enc in [Encoding::Auto, Encoding::ShiftJis] {
+        assert_physical_lines(&bytes, enc, "\r\n", "shift_jis");
+    }
+}
+
+/// A byte that does not decode (reported by the decoder) and a bad value
+/// (reported by the CSV rows) agree on line numbers in a CRLF Shift_JIS file.
+#[test]
+fn csv_crlf_shift_jis_decode_and_value_errors_agree_on_lines() {
+    let rows = [
+        "id,name,municipality_code,industry_codes,capabilities,employees",
+        "s1,株式会社試験1,131113,24,精密板金,5",
+        "s2,株式会社試験2,131113,24,精密板金,many",
+        "s3,株式会社試験3,131113,24,精密板金,7",
+        "s4,株式会社試験4,131113,24,\"精密板金\r\nと溶接\",8",
+        "s5,株式会社試験5,131113,24,精密板金,many",
+    ];
+    let mut bytes = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let mut enc = shift_jis(&format!("{row}\r\n"));
+        if i == 3 {
+            // 0xFF is never valid in Shift_JIS: line 4 (s3) does not decode
+            let at = enc.len() - 4;
+            enc.insert(at, 0xFF);
+        }
+        bytes.extend(enc);
+    }
+    let p = parse_companies(&bytes, Format::Csv, Encoding::ShiftJis);
+    let got: Vec<(usize, &str)> = p
+        .rejected
+        .iter()
+        .map(|e| (e.line, e.field.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(3, "employees"), (4, "row"), (7, "employees")],
+        "{:#?}",
+        p.rejected
+    );
+    let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["s1", "s4"]);
+}
