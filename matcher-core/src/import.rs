@@ -70,7 +70,8 @@ pub struct RowError {
     pub line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Field path (`municipality_code`, `equipment[2].name`), or `row`/`header`.
+    /// Field path (`municipality_code`, `equipment[2].name`; a missing field
+    /// is named itself), or `row`/`header`.
     pub field: String,
     pub reason: String,
 }
@@ -260,8 +261,9 @@ pub fn parse<T: Importable>(
             Ok(r) => r,
             Err(e) => {
                 let path = e.path().to_string();
-                let field = if path == "." { "row".to_owned() } else { path };
-                out.rejected.push(reject(field, e.into_inner().to_string()));
+                let reason = e.into_inner().to_string();
+                out.rejected
+                    .push(reject(error_field(&path, &reason), reason));
                 continue;
             }
         };
@@ -289,6 +291,25 @@ pub fn parse<T: Importable>(
     rejected.sort_by_key(|e| e.line);
     out.rejected = rejected;
     out
+}
+
+/// The field a deserialization error is about. serde reports a missing field
+/// at its parent object (path `.` for the record itself) and names it only in
+/// the message: name the field itself, as the JSON API does (`name`,
+/// `equipment[1].name`, `location.lon`). An unknown field is already in the
+/// path. Other errors at the top are about the whole `row`.
+fn error_field(path: &str, message: &str) -> String {
+    let parent = if path == "." { "" } else { path };
+    let named = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .filter(|name| !name.is_empty());
+    match (parent, named) {
+        ("", Some(name)) => name.to_owned(),
+        ("", None) => "row".to_owned(),
+        (parent, Some(name)) => format!("{parent}.{name}"),
+        (parent, None) => parent.to_owned(),
+    }
 }
 
 /// Decode to text. Lines that do not decode are rejected (and blanked)
@@ -627,5 +648,26 @@ mod tests {
             assert_eq!(lines.line_at(a as u64), 2, "{eol:?}");
             assert_eq!(lines.line_at(u64::MAX), 8, "{eol:?}");
         }
+    }
+
+    #[test]
+    fn serde_errors_name_the_missing_field() {
+        assert_eq!(error_field(".", "missing field `name`"), "name");
+        assert_eq!(
+            error_field("equipment[1]", "missing field `name`"),
+            "equipment[1].name"
+        );
+        assert_eq!(
+            error_field(
+                "capabilites",
+                "unknown field `capabilites`, expected one of `id`"
+            ),
+            "capabilites"
+        );
+        assert_eq!(
+            error_field("employees", "invalid type: string \"x\""),
+            "employees"
+        );
+        assert_eq!(error_field(".", "invalid type: sequence"), "row");
     }
 }

@@ -829,3 +829,232 @@ fn csv_crlf_shift_jis_decode_and_value_errors_agree_on_lines() {
     let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["s1", "s4"]);
 }
+
+// ---------------------------------------------------------------------------
+// Implausible values, blank names, missing fields (issue 12, defect 8)
+
+/// The current year (UTC), as the validator sees it.
+fn this_year() -> u16 {
+    matcher_core::model::Date::today().to_string()[..4]
+        .parse()
+        .expect("a year")
+}
+
+/// `value` in `field` is accepted (between two good rows, nothing rejected).
+fn assert_accepted(field: &str, value: Value) {
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("plausible"));
+    set(&mut v, field, value.clone());
+    let p = parse_companies(
+        format!("{v}\n").as_bytes(),
+        Format::JsonLines,
+        Encoding::Auto,
+    );
+    assert!(p.rejected.is_empty(), "{field} = {value}: {:?}", p.rejected);
+    assert_eq!(p.records.len(), 1);
+}
+
+#[test]
+fn implausible_employees_are_rejected() {
+    for n in [1_000_000_000u64, 500_001] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("too-many"));
+        set(&mut v, "employees", json!(n));
+        let e = assert_middle_line_rejected(v, "employees", &[&n.to_string(), "0 to 500000"]);
+        assert_eq!(e.id.as_deref(), Some("too-many"));
+    }
+    for n in [0, 1, 500_000] {
+        assert_accepted("employees", json!(n));
+    }
+}
+
+#[test]
+fn implausible_founded_years_are_rejected() {
+    let year = this_year();
+    let range = format!("578 to {}", year + 1);
+    for y in [0, 577, year + 2, 2999] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("when"));
+        set(&mut v, "founded_year", json!(y));
+        assert_middle_line_rejected(v, "founded_year", &[&y.to_string(), &range]);
+    }
+    for y in [578, 1600, year, year + 1] {
+        assert_accepted("founded_year", json!(y));
+    }
+}
+
+#[test]
+fn implausible_capital_is_rejected() {
+    for c in [10_000_000_000_000_000u64, 100_000_000_000_001] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("rich"));
+        set(&mut v, "capital_jpy", json!(c));
+        assert_middle_line_rejected(v, "capital_jpy", &[&c.to_string(), "0 to 100000000000000"]);
+    }
+    // written as a float it is not an integer number of yen
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("rich"));
+    set(&mut v, "capital_jpy", json!(1e16));
+    assert_middle_line_rejected(v, "capital_jpy", &[]);
+    for c in [0u64, 1, 100_000_000_000_000] {
+        assert_accepted("capital_jpy", json!(c));
+    }
+}
+
+/// The same limits in a CSV (Excel writes thousands separators): each bad
+/// row names its line, field and reason; the good rows are kept.
+#[test]
+fn implausible_values_in_csv_are_rejected_with_line_field_and_reason() {
+    let csv = "id,name,municipality_code,industry_codes,capabilities,employees,founded_year,capital_jpy\r\n\
+               g1,株式会社A,131113,24,旋盤,\"1,200\",1969,\"10,000,000\"\r\n\
+               b1,株式会社B,131113,24,旋盤,\"1,000,000,000\",1969,\r\n\
+               b2,株式会社C,131113,24,旋盤,12,0,\r\n\
+               b3,株式会社D,131113,24,旋盤,12,2999,\r\n\
+               b4,株式会社E,131113,24,旋盤,12,1980,10000000000000000\r\n\
+               g2,株式会社F,131113,24,旋盤,,,\r\n";
+    let p = parse_companies(csv.as_bytes(), Format::Csv, Encoding::Auto);
+    let got: Vec<(usize, &str, Option<&str>)> = p
+        .rejected
+        .iter()
+        .map(|e| (e.line, e.field.as_str(), e.id.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (3, "employees", Some("b1")),
+            (4, "founded_year", Some("b2")),
+            (5, "founded_year", Some("b3")),
+            (6, "capital_jpy", Some("b4")),
+        ],
+        "{:#?}",
+        p.rejected
+    );
+    for (e, value) in p
+        .rejected
+        .iter()
+        .zip(["1000000000", "0", "2999", "10000000000000000"])
+    {
+        assert!(e.reason.contains(value), "{e}");
+        assert!(e.reason.contains("plausible"), "{e}");
+    }
+    let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["g1", "g2"]);
+    assert_eq!(p.records[0].employees, Some(1200));
+}
+
+#[test]
+fn name_of_only_control_characters_is_rejected() {
+    for name in [
+        "\0",
+        "\0\0\0",
+        "\u{1}\u{7f}",
+        " \t\r\n\0 ",
+        "\u{200B}",
+        "\u{FEFF}\u{3000}",
+    ] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("nul-name"));
+        set(&mut v, "name", json!(name));
+        assert_middle_line_rejected(v, "name", &["empty"]);
+    }
+    // the same check guards the other required texts
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("nul-caps"));
+    set(&mut v, "capabilities", json!("\0\0"));
+    assert_middle_line_rejected(v, "capabilities", &["empty"]);
+    // a control character next to real text is not an empty name
+    assert_accepted("name", json!("株式会社\u{0}テスト"));
+}
+
+#[test]
+fn missing_required_field_names_the_field_in_json_lines() {
+    for field in [
+        "name",
+        "capabilities",
+        "municipality_code",
+        "industry_codes",
+    ] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("missing"));
+        v.as_object_mut().expect("object").remove(field);
+        let e = assert_middle_line_rejected(v, field, &["missing", field]);
+        assert_eq!(e.id.as_deref(), Some("missing"));
+    }
+    // nested: the field inside its object
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("missing-nested"));
+    set(
+        &mut v,
+        "equipment",
+        json!([{"name": "NC旋盤"}, {"maker": "オークマ"}]),
+    );
+    assert_middle_line_rejected(v, "equipment[1].name", &["missing"]);
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("missing-lon"));
+    set(&mut v, "location", json!({"lat": 35.6}));
+    assert_middle_line_rejected(v, "location.lon", &["missing"]);
+}
+
+#[test]
+fn missing_required_field_names_the_field_in_csv() {
+    let csv = "id,name,municipality_code,industry_codes,capabilities,lat,lon\n\
+               g1,株式会社A,131113,24,旋盤,,\n\
+               m1,,131113,24,旋盤,,\n\
+               m2,株式会社C,131113,24,,,\n\
+               m3,株式会社D,131113,24,旋盤,35.6,\n\
+               g2,株式会社E,131113,24,旋盤,35.6,139.7\n";
+    for text in [csv.to_owned(), csv.replace('\n', "\r\n")] {
+        let p = parse_companies(text.as_bytes(), Format::Csv, Encoding::Auto);
+        let got: Vec<(usize, &str, Option<&str>)> = p
+            .rejected
+            .iter()
+            .map(|e| (e.line, e.field.as_str(), e.id.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, "name", Some("m1")),
+                (4, "capabilities", Some("m2")),
+                (5, "location.lon", Some("m3")),
+            ],
+            "{:#?}",
+            p.rejected
+        );
+        assert!(p.rejected.iter().all(|e| e.reason.contains("missing")));
+        let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["g1", "g2"]);
+    }
+}
+
+#[test]
+fn missing_required_field_names_the_field_for_needs() {
+    let good = r#"{"id":"n1","kind":"other","title":"t","text":"x"}"#;
+    let bad = r#"{"id":"n2","kind":"other","text":"x"}"#;
+    let text = format!("{good}\n{bad}\n");
+    let p: Parsed<Need> = import::parse(
+        text.as_bytes(),
+        Format::JsonLines,
+        Encoding::Auto,
+        &ctx().taxonomy,
+    );
+    assert_eq!(p.records.len(), 1);
+    let e = only_rejection(&p);
+    assert_eq!((e.line, e.field.as_str()), (2, "title"), "{e}");
+}
+
+#[test]
+fn unknown_field_is_named_as_the_field() {
+    let mut w = fixture_value(5);
+    set(&mut w, "id", json!("extra"));
+    set(&mut w, "employes", json!(12));
+    let e = assert_middle_line_rejected(w, "employes", &["unknown field"]);
+    assert_eq!(e.id.as_deref(), Some("extra"));
+    let mut w = fixture_value(5);
+    set(&mut w, "id", json!("nested-extra"));
+    set(
+        &mut w,
+        "equipment",
+        json!([{"name": "NC旋盤"}, {"name": "NC旋盤", "maker_name": "オークマ"}]),
+    );
+    assert_middle_line_rejected(w, "equipment[1].maker_name", &["unknown field"]);
+}
