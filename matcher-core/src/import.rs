@@ -70,7 +70,8 @@ pub struct RowError {
     pub line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Field path (`municipality_code`, `equipment[2].name`), or `row`/`header`.
+    /// Field path (`municipality_code`, `equipment[2].name`; a missing field
+    /// is named itself), or `row`/`header`.
     pub field: String,
     pub reason: String,
 }
@@ -260,8 +261,9 @@ pub fn parse<T: Importable>(
             Ok(r) => r,
             Err(e) => {
                 let path = e.path().to_string();
-                let field = if path == "." { "row".to_owned() } else { path };
-                out.rejected.push(reject(field, e.into_inner().to_string()));
+                let reason = e.into_inner().to_string();
+                out.rejected
+                    .push(reject(error_field(&path, &reason), reason));
                 continue;
             }
         };
@@ -289,6 +291,25 @@ pub fn parse<T: Importable>(
     rejected.sort_by_key(|e| e.line);
     out.rejected = rejected;
     out
+}
+
+/// The field a deserialization error is about. serde reports a missing field
+/// at its parent object (path `.` for the record itself) and names it only in
+/// the message: name the field itself, as the JSON API does (`name`,
+/// `equipment[1].name`, `location.lon`). An unknown field is already in the
+/// path. Other errors at the top are about the whole `row`.
+fn error_field(path: &str, message: &str) -> String {
+    let parent = if path == "." { "" } else { path };
+    let named = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+        .filter(|name| !name.is_empty());
+    match (parent, named) {
+        ("", Some(name)) => name.to_owned(),
+        ("", None) => "row".to_owned(),
+        (parent, Some(name)) => format!("{parent}.{name}"),
+        (parent, None) => parent.to_owned(),
+    }
 }
 
 /// Decode to text. Lines that do not decode are rejected (and blanked)
@@ -430,12 +451,13 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
             missing.join(", ")
         ));
     }
+    let mut lines = LineCounter::new(text.as_bytes());
     let mut rows = Vec::new();
     for rec in reader.records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
                 rows.push((
                     line,
                     Err(RowError {
@@ -448,7 +470,7 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
                 continue;
             }
         };
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
         if rec.len() != mapping.len() {
             rows.push((
                 line,
@@ -505,6 +527,53 @@ fn csv_rows(text: &str, columns: &[Column]) -> Vec<(usize, Result<Value, RowErro
     rows
 }
 
+/// Physical line numbers from byte offsets into the CSV text.
+///
+/// The `csv` reader's own line count is taken before the previous record's
+/// terminator is fully consumed: with CRLF a record ends at the `\r`, so its
+/// `\n` is counted only while reading the next record, which then reports the
+/// line before its own; blank lines (skipped by the reader) shift it the same
+/// way. A record's byte offset, by contrast, is exact up to those skipped
+/// terminator bytes: skip them and count the `\n`s before the first byte of
+/// the record. Lines are counted by `\n` as in [`decode`], so a row rejected by
+/// the decoder and one rejected here agree, in CRLF and LF files alike.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    /// Byte offset up to which `\n`s have been counted.
+    pos: usize,
+    /// 1-based line number at `pos`.
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        LineCounter {
+            text,
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the first byte of the record that starts at `byte` (or
+    /// just after the line breaks at `byte`). Offsets come in increasing
+    /// order from the reader; an earlier one is counted again from the start.
+    fn line_at(&mut self, byte: u64) -> usize {
+        let mut start = usize::try_from(byte).map_or(self.text.len(), |b| b.min(self.text.len()));
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start < self.pos {
+            (self.pos, self.line) = (0, 1);
+        }
+        self.line += self.text[self.pos..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.pos = start;
+        self.line
+    }
+}
+
 /// A number cell becomes a JSON number; otherwise it stays a string so that
 /// the model's type error names the field.
 fn number(cell: &str) -> Value {
@@ -553,4 +622,52 @@ fn equipment(cell: &str) -> Value {
             Value::Object(m)
         });
     Value::Array(items.collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_counter_skips_terminators_and_blank_lines() {
+        for eol in ["\n", "\r\n"] {
+            let text = ["h", "a", "", "", "\"b", "b\"", "c"].join(eol) + eol;
+            let bytes = text.as_bytes();
+            let mut lines = LineCounter::new(bytes);
+            // each record as the csv reader reports it: its offset is just
+            // after the previous record's last consumed byte
+            let a = text.find('a').unwrap_or(0);
+            let b = text.find("\"b").unwrap_or(0);
+            let c = text.find('c').unwrap_or(0);
+            assert_eq!(lines.line_at(0), 1, "{eol:?}");
+            assert_eq!(lines.line_at((a - eol.len() + 1) as u64), 2, "{eol:?}");
+            assert_eq!(lines.line_at((a + 1) as u64), 5, "{eol:?}");
+            assert_eq!(lines.line_at((b + 3) as u64), 6, "{eol:?}");
+            assert_eq!(lines.line_at((c - 1) as u64), 7, "{eol:?}");
+            // an earlier offset is counted again
+            assert_eq!(lines.line_at(a as u64), 2, "{eol:?}");
+            assert_eq!(lines.line_at(u64::MAX), 8, "{eol:?}");
+        }
+    }
+
+    #[test]
+    fn serde_errors_name_the_missing_field() {
+        assert_eq!(error_field(".", "missing field `name`"), "name");
+        assert_eq!(
+            error_field("equipment[1]", "missing field `name`"),
+            "equipment[1].name"
+        );
+        assert_eq!(
+            error_field(
+                "capabilites",
+                "unknown field `capabilites`, expected one of `id`"
+            ),
+            "capabilites"
+        );
+        assert_eq!(
+            error_field("employees", "invalid type: string \"x\""),
+            "employees"
+        );
+        assert_eq!(error_field(".", "invalid type: sequence"), "row");
+    }
 }

@@ -694,3 +694,367 @@ fn reimport_across_engine_upserts_updates_not_duplicates() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// CSV line numbers with CRLF and LF, UTF-8 and Shift_JIS (issue 12, defect 7)
+
+/// The rows of [`LINES_CSV`] joined with `eol`, also inside the quoted
+/// fields (an Excel export writes CRLF there too).
+const LINES_CSV: &[&str] = &[
+    "id,name,municipality_code,industry_codes,capabilities,employees,equipment",
+    "c0,株式会社Z,131113,24,切削,many,",
+    "c1,株式会社A,131113,24,\"旋盤加工",
+    "複数行の説明",
+    "三行目\",10,",
+    "c2,株式会社B,131113,24,溶接,many,",
+    "",
+    "c3,株式会社C,131113,24,研削,5,NC旋盤;オークマ;LB;3台",
+    "c4,株式会社D,131113,24,\"二行の",
+    "説明\",abc,",
+    "c5,株式会社E,131114,24,切削,,",
+    "c6,株式会社F,131113,24,板金,7,レーザー加工機;アマダ",
+];
+
+fn lines_csv(eol: &str) -> String {
+    let mut s = LINES_CSV.join(eol);
+    s.push_str(eol);
+    s
+}
+
+/// Each rejected row reports the physical line where it starts: the first
+/// data row is line 2, a row after a three-line quoted field and a blank line
+/// keeps its own line, and so does a row that itself spans two lines.
+fn assert_physical_lines(bytes: &[u8], enc: Encoding, eol: &str, encoding_name: &str) {
+    let p = parse_companies(bytes, Format::Csv, enc);
+    assert_eq!(p.encoding, encoding_name);
+    let got: Vec<(usize, &str, Option<&str>)> = p
+        .rejected
+        .iter()
+        .map(|e| (e.line, e.field.as_str(), e.id.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, "employees", Some("c0")),
+            (6, "employees", Some("c2")),
+            (8, "equipment[0].count", Some("c3")),
+            (9, "employees", Some("c4")),
+            (11, "municipality_code", Some("c5")),
+        ],
+        "{enc:?} {eol:?}: {:#?}",
+        p.rejected
+    );
+    let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["c1", "c6"], "the good rows are kept");
+    assert_eq!(
+        p.records[0].capabilities,
+        ["旋盤加工", "複数行の説明", "三行目"].join(eol),
+        "the embedded line breaks stay as written"
+    );
+}
+
+fn shift_jis(text: &str) -> Vec<u8> {
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    assert!(!unmappable, "the test text is encodable in Shift_JIS");
+    bytes.into_owned()
+}
+
+#[test]
+fn csv_line_numbers_lf_utf8() {
+    assert_physical_lines(lines_csv("\n").as_bytes(), Encoding::Auto, "\n", "utf-8");
+}
+
+#[test]
+fn csv_line_numbers_crlf_utf8() {
+    let text = lines_csv("\r\n");
+    for enc in [Encoding::Auto, Encoding::Utf8] {
+        assert_physical_lines(text.as_bytes(), enc, "\r\n", "utf-8");
+    }
+    // with a BOM, as Excel's "CSV UTF-8" writes it
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(text.as_bytes());
+    assert_physical_lines(&bom, Encoding::Auto, "\r\n", "utf-8");
+}
+
+#[test]
+fn csv_line_numbers_lf_shift_jis() {
+    let bytes = shift_jis(&lines_csv("\n"));
+    for enc in [Encoding::Auto, Encoding::ShiftJis] {
+        assert_physical_lines(&bytes, enc, "\n", "shift_jis");
+    }
+}
+
+#[test]
+fn csv_line_numbers_crlf_shift_jis() {
+    let bytes = shift_jis(&lines_csv("\r\n"));
+    for enc in [Encoding::Auto, Encoding::ShiftJis] {
+        assert_physical_lines(&bytes, enc, "\r\n", "shift_jis");
+    }
+}
+
+/// A byte that does not decode (reported by the decoder) and a bad value
+/// (reported by the CSV rows) agree on line numbers in a CRLF Shift_JIS file.
+#[test]
+fn csv_crlf_shift_jis_decode_and_value_errors_agree_on_lines() {
+    let rows = [
+        "id,name,municipality_code,industry_codes,capabilities,employees",
+        "s1,株式会社試験1,131113,24,精密板金,5",
+        "s2,株式会社試験2,131113,24,精密板金,many",
+        "s3,株式会社試験3,131113,24,精密板金,7",
+        "s4,株式会社試験4,131113,24,\"精密板金\r\nと溶接\",8",
+        "s5,株式会社試験5,131113,24,精密板金,many",
+    ];
+    let mut bytes = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let mut enc = shift_jis(&format!("{row}\r\n"));
+        if i == 3 {
+            // 0xFF is never valid in Shift_JIS: line 4 (s3) does not decode
+            let at = enc.len() - 4;
+            enc.insert(at, 0xFF);
+        }
+        bytes.extend(enc);
+    }
+    let p = parse_companies(&bytes, Format::Csv, Encoding::ShiftJis);
+    let got: Vec<(usize, &str)> = p
+        .rejected
+        .iter()
+        .map(|e| (e.line, e.field.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(3, "employees"), (4, "row"), (7, "employees")],
+        "{:#?}",
+        p.rejected
+    );
+    let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["s1", "s4"]);
+}
+
+// ---------------------------------------------------------------------------
+// Implausible values, blank names, missing fields (issue 12, defect 8)
+
+/// The current year (UTC), as the validator sees it.
+fn this_year() -> u16 {
+    matcher_core::model::Date::today().to_string()[..4]
+        .parse()
+        .expect("a year")
+}
+
+/// `value` in `field` is accepted (between two good rows, nothing rejected).
+fn assert_accepted(field: &str, value: Value) {
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("plausible"));
+    set(&mut v, field, value.clone());
+    let p = parse_companies(
+        format!("{v}\n").as_bytes(),
+        Format::JsonLines,
+        Encoding::Auto,
+    );
+    assert!(p.rejected.is_empty(), "{field} = {value}: {:?}", p.rejected);
+    assert_eq!(p.records.len(), 1);
+}
+
+#[test]
+fn implausible_employees_are_rejected() {
+    for n in [1_000_000_000u64, 500_001] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("too-many"));
+        set(&mut v, "employees", json!(n));
+        let e = assert_middle_line_rejected(v, "employees", &[&n.to_string(), "0 to 500000"]);
+        assert_eq!(e.id.as_deref(), Some("too-many"));
+    }
+    for n in [0, 1, 500_000] {
+        assert_accepted("employees", json!(n));
+    }
+}
+
+#[test]
+fn implausible_founded_years_are_rejected() {
+    let year = this_year();
+    let range = format!("578 to {}", year + 1);
+    for y in [0, 577, year + 2, 2999] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("when"));
+        set(&mut v, "founded_year", json!(y));
+        assert_middle_line_rejected(v, "founded_year", &[&y.to_string(), &range]);
+    }
+    for y in [578, 1600, year, year + 1] {
+        assert_accepted("founded_year", json!(y));
+    }
+}
+
+#[test]
+fn implausible_capital_is_rejected() {
+    for c in [10_000_000_000_000_000u64, 100_000_000_000_001] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("rich"));
+        set(&mut v, "capital_jpy", json!(c));
+        assert_middle_line_rejected(v, "capital_jpy", &[&c.to_string(), "0 to 100000000000000"]);
+    }
+    // written as a float it is not an integer number of yen
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("rich"));
+    set(&mut v, "capital_jpy", json!(1e16));
+    assert_middle_line_rejected(v, "capital_jpy", &[]);
+    for c in [0u64, 1, 100_000_000_000_000] {
+        assert_accepted("capital_jpy", json!(c));
+    }
+}
+
+/// The same limits in a CSV (Excel writes thousands separators): each bad
+/// row names its line, field and reason; the good rows are kept.
+#[test]
+fn implausible_values_in_csv_are_rejected_with_line_field_and_reason() {
+    let csv = "id,name,municipality_code,industry_codes,capabilities,employees,founded_year,capital_jpy\r\n\
+               g1,株式会社A,131113,24,旋盤,\"1,200\",1969,\"10,000,000\"\r\n\
+               b1,株式会社B,131113,24,旋盤,\"1,000,000,000\",1969,\r\n\
+               b2,株式会社C,131113,24,旋盤,12,0,\r\n\
+               b3,株式会社D,131113,24,旋盤,12,2999,\r\n\
+               b4,株式会社E,131113,24,旋盤,12,1980,10000000000000000\r\n\
+               g2,株式会社F,131113,24,旋盤,,,\r\n";
+    let p = parse_companies(csv.as_bytes(), Format::Csv, Encoding::Auto);
+    let got: Vec<(usize, &str, Option<&str>)> = p
+        .rejected
+        .iter()
+        .map(|e| (e.line, e.field.as_str(), e.id.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (3, "employees", Some("b1")),
+            (4, "founded_year", Some("b2")),
+            (5, "founded_year", Some("b3")),
+            (6, "capital_jpy", Some("b4")),
+        ],
+        "{:#?}",
+        p.rejected
+    );
+    for (e, value) in p
+        .rejected
+        .iter()
+        .zip(["1000000000", "0", "2999", "10000000000000000"])
+    {
+        assert!(e.reason.contains(value), "{e}");
+        assert!(e.reason.contains("plausible"), "{e}");
+    }
+    let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["g1", "g2"]);
+    assert_eq!(p.records[0].employees, Some(1200));
+}
+
+#[test]
+fn name_of_only_control_characters_is_rejected() {
+    for name in [
+        "\0",
+        "\0\0\0",
+        "\u{1}\u{7f}",
+        " \t\r\n\0 ",
+        "\u{200B}",
+        "\u{FEFF}\u{3000}",
+    ] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("nul-name"));
+        set(&mut v, "name", json!(name));
+        assert_middle_line_rejected(v, "name", &["empty"]);
+    }
+    // the same check guards the other required texts
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("nul-caps"));
+    set(&mut v, "capabilities", json!("\0\0"));
+    assert_middle_line_rejected(v, "capabilities", &["empty"]);
+    // a control character next to real text is not an empty name
+    assert_accepted("name", json!("株式会社\u{0}テスト"));
+}
+
+#[test]
+fn missing_required_field_names_the_field_in_json_lines() {
+    for field in [
+        "name",
+        "capabilities",
+        "municipality_code",
+        "industry_codes",
+    ] {
+        let mut v = fixture_value(5);
+        set(&mut v, "id", json!("missing"));
+        v.as_object_mut().expect("object").remove(field);
+        let e = assert_middle_line_rejected(v, field, &["missing", field]);
+        assert_eq!(e.id.as_deref(), Some("missing"));
+    }
+    // nested: the field inside its object
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("missing-nested"));
+    set(
+        &mut v,
+        "equipment",
+        json!([{"name": "NC旋盤"}, {"maker": "オークマ"}]),
+    );
+    assert_middle_line_rejected(v, "equipment[1].name", &["missing"]);
+    let mut v = fixture_value(5);
+    set(&mut v, "id", json!("missing-lon"));
+    set(&mut v, "location", json!({"lat": 35.6}));
+    assert_middle_line_rejected(v, "location.lon", &["missing"]);
+}
+
+#[test]
+fn missing_required_field_names_the_field_in_csv() {
+    let csv = "id,name,municipality_code,industry_codes,capabilities,lat,lon\n\
+               g1,株式会社A,131113,24,旋盤,,\n\
+               m1,,131113,24,旋盤,,\n\
+               m2,株式会社C,131113,24,,,\n\
+               m3,株式会社D,131113,24,旋盤,35.6,\n\
+               g2,株式会社E,131113,24,旋盤,35.6,139.7\n";
+    for text in [csv.to_owned(), csv.replace('\n', "\r\n")] {
+        let p = parse_companies(text.as_bytes(), Format::Csv, Encoding::Auto);
+        let got: Vec<(usize, &str, Option<&str>)> = p
+            .rejected
+            .iter()
+            .map(|e| (e.line, e.field.as_str(), e.id.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, "name", Some("m1")),
+                (4, "capabilities", Some("m2")),
+                (5, "location.lon", Some("m3")),
+            ],
+            "{:#?}",
+            p.rejected
+        );
+        assert!(p.rejected.iter().all(|e| e.reason.contains("missing")));
+        let ids: Vec<&str> = p.records.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["g1", "g2"]);
+    }
+}
+
+#[test]
+fn missing_required_field_names_the_field_for_needs() {
+    let good = r#"{"id":"n1","kind":"other","title":"t","text":"x"}"#;
+    let bad = r#"{"id":"n2","kind":"other","text":"x"}"#;
+    let text = format!("{good}\n{bad}\n");
+    let p: Parsed<Need> = import::parse(
+        text.as_bytes(),
+        Format::JsonLines,
+        Encoding::Auto,
+        &ctx().taxonomy,
+    );
+    assert_eq!(p.records.len(), 1);
+    let e = only_rejection(&p);
+    assert_eq!((e.line, e.field.as_str()), (2, "title"), "{e}");
+}
+
+#[test]
+fn unknown_field_is_named_as_the_field() {
+    let mut w = fixture_value(5);
+    set(&mut w, "id", json!("extra"));
+    set(&mut w, "employes", json!(12));
+    let e = assert_middle_line_rejected(w, "employes", &["unknown field"]);
+    assert_eq!(e.id.as_deref(), Some("extra"));
+    let mut w = fixture_value(5);
+    set(&mut w, "id", json!("nested-extra"));
+    set(
+        &mut w,
+        "equipment",
+        json!([{"name": "NC旋盤"}, {"name": "NC旋盤", "maker_name": "オークマ"}]),
+    );
+    assert_middle_line_rejected(w, "equipment[1].maker_name", &["unknown field"]);
+}

@@ -220,6 +220,10 @@ impl Date {
     pub fn days(self) -> i32 {
         self.0
     }
+    /// The calendar year.
+    pub fn year(self) -> i32 {
+        civil_from_days(self.0).0
+    }
     /// Today in UTC.
     pub fn today() -> Date {
         let secs = std::time::SystemTime::now()
@@ -313,6 +317,9 @@ mod tests {
     fn dates_round_trip_and_shift() {
         let d: Date = "2024-02-29".parse().unwrap();
         assert_eq!(d.to_string(), "2024-02-29");
+        assert_eq!(d.year(), 2024);
+        assert_eq!("1969-12-31".parse::<Date>().unwrap().year(), 1969);
+        assert_eq!("2025-01-01".parse::<Date>().unwrap().year(), 2025);
         assert_eq!(d.minus_months(24).to_string(), "2022-02-28");
         assert!("2023-02-29".parse::<Date>().is_err());
         assert!("2023/01/01".parse::<Date>().is_err());
