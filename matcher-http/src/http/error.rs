@@ -39,12 +39,15 @@ pub enum Kind {
     MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
+    UriTooLong,
     UnsupportedMediaType,
     Validation,
     RateLimited,
+    HeadersTooLarge,
     Internal,
     NotReady,
     Timeout,
+    Overloaded,
 }
 
 impl Kind {
@@ -58,12 +61,15 @@ impl Kind {
             Kind::MethodNotAllowed => "method-not-allowed",
             Kind::Conflict => "conflict",
             Kind::PayloadTooLarge => "payload-too-large",
+            Kind::UriTooLong => "uri-too-long",
             Kind::UnsupportedMediaType => "unsupported-media-type",
             Kind::Validation => "validation",
             Kind::RateLimited => "rate-limited",
+            Kind::HeadersTooLarge => "headers-too-large",
             Kind::Internal => "internal",
             Kind::NotReady => "not-ready",
             Kind::Timeout => "timeout",
+            Kind::Overloaded => "overloaded",
         }
     }
 
@@ -76,11 +82,13 @@ impl Kind {
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Kind::Conflict => StatusCode::CONFLICT,
             Kind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Kind::UriTooLong => StatusCode::URI_TOO_LONG,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Kind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Kind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Kind::NotReady | Kind::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::NotReady | Kind::Timeout | Kind::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -94,12 +102,15 @@ impl Kind {
             Kind::MethodNotAllowed => "Method not allowed",
             Kind::Conflict => "Conflict",
             Kind::PayloadTooLarge => "The request body is too large",
+            Kind::UriTooLong => "The URL is too long",
             Kind::UnsupportedMediaType => "Unsupported media type",
             Kind::Validation => "A field is invalid",
             Kind::RateLimited => "Too many requests",
+            Kind::HeadersTooLarge => "The request line and headers are too large",
             Kind::Internal => "Internal error",
             Kind::NotReady => "The index is not open yet",
             Kind::Timeout => "The request took too long",
+            Kind::Overloaded => "The server is busy",
         }
     }
 
@@ -108,7 +119,7 @@ impl Kind {
     }
 
     /// Every kind, for the OpenAPI document.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 17] = [
         Kind::MalformedJson,
         Kind::BadRequest,
         Kind::Unauthorized,
@@ -117,12 +128,15 @@ impl Kind {
         Kind::MethodNotAllowed,
         Kind::Conflict,
         Kind::PayloadTooLarge,
+        Kind::UriTooLong,
         Kind::UnsupportedMediaType,
         Kind::Validation,
         Kind::RateLimited,
+        Kind::HeadersTooLarge,
         Kind::Internal,
         Kind::NotReady,
         Kind::Timeout,
+        Kind::Overloaded,
     ];
 }
 
@@ -238,6 +252,19 @@ impl ApiError {
                 limit.as_secs_f64()
             ),
         )
+    }
+
+    /// 503 `overloaded`: matching is at its permits and its wait queue is
+    /// full; shed at once rather than queued until the request time limit.
+    pub fn overloaded(running: usize, waiting: usize) -> Self {
+        let mut e = Self::new(
+            Kind::Overloaded,
+            format!(
+                "{running} matches are running and {waiting} waiting, the most this server queues; retry after 1 s"
+            ),
+        );
+        e.retry_after = Some(1);
+        e
     }
 
     /// A server-side failure: logged in full, answered without internals.
