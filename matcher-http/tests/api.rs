@@ -1079,3 +1079,227 @@ async fn concurrent_writes_and_reads_inner() {
     statuses.sort();
     assert_eq!(statuses, vec![201, 409, 409, 409]);
 }
+
+/// One raw HTTP/1.1 exchange (for requests hyper refuses before axum sees
+/// them): the status, the headers (lower-case names) and the body.
+async fn raw_exchange(s: &Server, request: &[u8]) -> (u16, Vec<(String, String)>, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = s.base.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The server may answer and close before reading all of a huge head.
+    let _ = tcp.write_all(request).await;
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), tcp.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "no answer in 30 s");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+/// Issue #12, defect 10: every error the server writes is problem+json,
+/// including the ones raised before a handler runs (routing, extractors,
+/// body limits) and the ones hyper answers itself (URL or head too large,
+/// unparsable request).
+#[tokio::test]
+async fn every_error_is_a_problem() {
+    let s = server_with(Limits {
+        json_body: 4096,
+        ..Limits::default()
+    })
+    .await;
+    let big_json = format!("{{\"query\": \"{}\"}}", "旋".repeat(3000)).into_bytes();
+    // (method, path, key, body, status, problem type)
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, Body, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "GET",
+            "/v1/nothing-here",
+            Some(COORD),
+            Body::None,
+            404,
+            "not-found",
+        ),
+        ("GET", "/nothing", None, Body::None, 404, "not-found"),
+        (
+            "PATCH",
+            "/v1/companies/tk-001",
+            Some(ADMIN),
+            Body::None,
+            405,
+            "method-not-allowed",
+        ),
+        (
+            "DELETE",
+            "/v1/search",
+            Some(COORD),
+            Body::None,
+            405,
+            "method-not-allowed",
+        ),
+        (
+            "POST",
+            "/healthz",
+            None,
+            Body::None,
+            405,
+            "method-not-allowed",
+        ),
+        (
+            "GET",
+            "/v1/companies",
+            None,
+            Body::None,
+            401,
+            "unauthorized",
+        ),
+        (
+            "POST",
+            "/v1/companies",
+            Some(PORTAL),
+            Body::Json(json!({})),
+            403,
+            "forbidden",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(COORD),
+            Body::Raw("application/json", big_json),
+            413,
+            "payload-too-large",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(COORD),
+            Body::Raw("text/plain", b"{}".to_vec()),
+            415,
+            "unsupported-media-type",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(COORD),
+            Body::Raw("application/json", b"{\"query\":".to_vec()),
+            400,
+            "malformed-json",
+        ),
+        (
+            "POST",
+            "/v1/search",
+            Some(COORD),
+            Body::Json(json!({"query": 5})),
+            422,
+            "validation",
+        ),
+        (
+            "GET",
+            "/v1/companies?limit=abc",
+            Some(COORD),
+            Body::None,
+            422,
+            "validation",
+        ),
+        (
+            "GET",
+            "/v1/companies/%FF%FE",
+            Some(COORD),
+            Body::None,
+            400,
+            "bad-request",
+        ),
+        (
+            "GET",
+            "/v1/needs/%C3%28/matches",
+            Some(COORD),
+            Body::None,
+            400,
+            "bad-request",
+        ),
+    ];
+    for (method, path, key, body, status, slug) in cases {
+        let r = s.send(method, path, key, body).await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.text);
+        r.problem(status, slug);
+    }
+
+    // Requests hyper answers itself, on raw connections (an http::Uri, so
+    // reqwest, stops at 64 KiB): a URL past hyper's URI limit (64 KiB) and
+    // past its head buffer (~400 KiB), a huge header, unparsable requests.
+    let long_url = |n: usize| {
+        format!(
+            "GET /v1/search?q={} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {COORD}\r\n\r\n",
+            "a".repeat(n)
+        )
+        .into_bytes()
+    };
+    let huge_header = format!(
+        "GET /v1/companies HTTP/1.1\r\nhost: x\r\nx-filler: {}\r\n\r\n",
+        "b".repeat(600_000)
+    );
+    let raw: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("100 kB URL", long_url(100_000), 414, "uri-too-long"),
+        ("1 MB URL", long_url(1 << 20), 431, "headers-too-large"),
+        (
+            "huge header",
+            huge_header.into_bytes(),
+            431,
+            "headers-too-large",
+        ),
+        (
+            "bad header line",
+            b"GET /healthz HTTP/1.1\r\nhost: x\r\nno colon here\r\n\r\n".to_vec(),
+            400,
+            "bad-request",
+        ),
+        (
+            "bad version",
+            b"GET /healthz HTTP/7.1\r\nhost: x\r\n\r\n".to_vec(),
+            400,
+            "bad-request",
+        ),
+    ];
+    for (what, request, status, slug) in raw {
+        let (got, headers, body) = raw_exchange(&s, &request).await;
+        assert_eq!(got, status, "{what}: {headers:?} {body}");
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            header("content-type"),
+            Some("application/problem+json"),
+            "{what}: {headers:?}"
+        );
+        assert!(
+            header("x-request-id").is_some_and(|v| !v.is_empty()),
+            "{what}"
+        );
+        let v: Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"));
+        assert_eq!(
+            v["type"],
+            format!("urn:matcher:problem:{slug}"),
+            "{what}: {v}"
+        );
+        assert_eq!(v["status"], status, "{what}: {v}");
+        validate(&s.doc, &json!({"$ref": "#/components/schemas/Problem"}), &v)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+    // The server still answers afterwards.
+    s.send("GET", "/healthz", None, Body::None)
+        .await
+        .expect(200);
+}

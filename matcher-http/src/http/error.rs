@@ -39,15 +39,18 @@ pub enum Kind {
     MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
+    UriTooLong,
     UnsupportedMediaType,
     Validation,
     RateLimited,
+    HeadersTooLarge,
     Internal,
     NotReady,
     Timeout,
     /// Writes are refused: an earlier write failed, or another process
     /// holds the data folder.
     WriteUnavailable,
+    Overloaded,
 }
 
 impl Kind {
@@ -61,13 +64,16 @@ impl Kind {
             Kind::MethodNotAllowed => "method-not-allowed",
             Kind::Conflict => "conflict",
             Kind::PayloadTooLarge => "payload-too-large",
+            Kind::UriTooLong => "uri-too-long",
             Kind::UnsupportedMediaType => "unsupported-media-type",
             Kind::Validation => "validation",
             Kind::RateLimited => "rate-limited",
+            Kind::HeadersTooLarge => "headers-too-large",
             Kind::Internal => "internal",
             Kind::NotReady => "not-ready",
             Kind::Timeout => "timeout",
             Kind::WriteUnavailable => "write-unavailable",
+            Kind::Overloaded => "overloaded",
         }
     }
 
@@ -80,11 +86,13 @@ impl Kind {
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Kind::Conflict => StatusCode::CONFLICT,
             Kind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Kind::UriTooLong => StatusCode::URI_TOO_LONG,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Kind::Validation => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Kind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Kind::NotReady | Kind::Timeout | Kind::WriteUnavailable => {
+            Kind::NotReady | Kind::Timeout | Kind::Overloaded | Kind::WriteUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
         }
@@ -100,13 +108,16 @@ impl Kind {
             Kind::MethodNotAllowed => "Method not allowed",
             Kind::Conflict => "Conflict",
             Kind::PayloadTooLarge => "The request body is too large",
+            Kind::UriTooLong => "The URL is too long",
             Kind::UnsupportedMediaType => "Unsupported media type",
             Kind::Validation => "A field is invalid",
             Kind::RateLimited => "Too many requests",
+            Kind::HeadersTooLarge => "The request line and headers are too large",
             Kind::Internal => "Internal error",
             Kind::NotReady => "The index is not open yet",
             Kind::Timeout => "The request took too long",
             Kind::WriteUnavailable => "Writes are refused until the index writer is reopened",
+            Kind::Overloaded => "The server is busy",
         }
     }
 
@@ -115,7 +126,7 @@ impl Kind {
     }
 
     /// Every kind, for the OpenAPI document.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 18] = [
         Kind::MalformedJson,
         Kind::BadRequest,
         Kind::Unauthorized,
@@ -124,13 +135,16 @@ impl Kind {
         Kind::MethodNotAllowed,
         Kind::Conflict,
         Kind::PayloadTooLarge,
+        Kind::UriTooLong,
         Kind::UnsupportedMediaType,
         Kind::Validation,
         Kind::RateLimited,
+        Kind::HeadersTooLarge,
         Kind::Internal,
         Kind::NotReady,
         Kind::Timeout,
         Kind::WriteUnavailable,
+        Kind::Overloaded,
     ];
 }
 
@@ -246,6 +260,19 @@ impl ApiError {
                 limit.as_secs_f64()
             ),
         )
+    }
+
+    /// 503 `overloaded`: matching is at its permits and its wait queue is
+    /// full; shed at once rather than queued until the request time limit.
+    pub fn overloaded(running: usize, waiting: usize) -> Self {
+        let mut e = Self::new(
+            Kind::Overloaded,
+            format!(
+                "{running} matches are running and {waiting} waiting, the most this server queues; retry after 1 s"
+            ),
+        );
+        e.retry_after = Some(1);
+        e
     }
 
     /// A server-side failure: logged in full, answered without internals.

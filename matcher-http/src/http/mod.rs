@@ -7,7 +7,9 @@
 //! - [`error`]: [`ApiError`], answered as `application/problem+json`;
 //! - [`extract`]: JSON, query and path extractors whose rejections are problems;
 //! - [`jobs`]: background batch matching; [`metrics`]: Prometheus text;
-//! - [`openapi`]: the OpenAPI 3 document served at `/openapi.json`.
+//! - [`openapi`]: the OpenAPI 3 document served at `/openapi.json`;
+//! - [`wire`]: the connection under hyper, so that the errors hyper answers
+//!   itself (URL or headers too large, unparsable requests) are problems too.
 //!
 //! Handlers are thin: they check the request, call the engine on the
 //! blocking pool ([`AppState`] holds an `Arc<Engine>`) and serialize core's
@@ -21,11 +23,12 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -62,27 +65,25 @@ pub struct ServeConfig {
     pub match_config: Option<std::path::PathBuf>,
 }
 
-/// Request ids: a per-process random prefix and a counter.
-#[derive(Clone)]
-struct MakeId {
-    prefix: Arc<str>,
-    next: Arc<AtomicU64>,
+/// A new request id: a per-process random prefix and a counter (shared by
+/// the router and [`wire`], so ids are unique across both).
+pub(crate) fn next_request_id() -> String {
+    static IDS: OnceLock<(String, AtomicU64)> = OnceLock::new();
+    let (prefix, next) = IDS.get_or_init(|| {
+        let r: u32 = rand::random();
+        (format!("{r:08x}"), AtomicU64::new(1))
+    });
+    let n = next.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{n:06}")
 }
 
-impl MakeId {
-    fn new() -> Self {
-        let r: u32 = rand::random();
-        MakeId {
-            prefix: format!("{r:08x}").into(),
-            next: Arc::new(AtomicU64::new(1)),
-        }
-    }
-}
+/// Request ids for requests that come without one.
+#[derive(Clone)]
+struct MakeId;
 
 impl MakeRequestId for MakeId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n:06}", self.prefix))
+        HeaderValue::from_str(&next_request_id())
             .ok()
             .map(RequestId::new)
     }
@@ -109,7 +110,8 @@ async fn method_not_allowed(req: Request) -> ApiError {
     )
 }
 
-/// Answer 503 `timeout` when a request runs past the limit.
+/// Answer 503 `timeout` when a request runs past the limit (every route
+/// but those with [`routes::Endpoint::own_deadline`]).
 async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let limit = state.limits().request_timeout;
     match tokio::time::timeout(limit, next.run(req)).await {
@@ -159,7 +161,13 @@ pub fn router(state: AppState) -> Router {
     let mut r: Router<AppState> = Router::new();
     for e in routes::endpoints(&limits) {
         let path = e.path;
-        r = r.route(path, routes::guarded(&state, e));
+        let own_deadline = e.own_deadline;
+        let mut handler = routes::guarded(&state, e);
+        if !own_deadline {
+            handler =
+                handler.route_layer(middleware::from_fn_with_state(state.clone(), time_limit));
+        }
+        r = r.route(path, handler);
     }
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &axum::http::Request<_>| {
@@ -188,7 +196,6 @@ pub fn router(state: AppState) -> Router {
     let mut r = r
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -205,7 +212,7 @@ pub fn router(state: AppState) -> Router {
     let id = HeaderName::from_static(REQUEST_ID);
     r.layer(PropagateRequestIdLayer::new(id.clone()))
         .layer(trace)
-        .layer(SetRequestIdLayer::new(id, MakeId::new()))
+        .layer(SetRequestIdLayer::new(id, MakeId))
         .with_state(state)
 }
 
@@ -290,8 +297,9 @@ fn open_engine(config: &ServeConfig) -> Result<Engine, BoxError> {
 }
 
 /// Limits from the environment: `MATCHER_RATE_LIMIT` (`N` requests per
-/// second per key, or `N/BURST`; off when unset) and
-/// `MATCHER_REQUEST_TIMEOUT` (seconds, default 30).
+/// second per key, or `N/BURST`; off when unset),
+/// `MATCHER_REQUEST_TIMEOUT` (seconds, default 30) and
+/// `MATCHER_QUEUE_PER_CORE` (matches waiting per core, default 32).
 fn limits_from_env() -> Result<Limits, BoxError> {
     let mut limits = Limits::default();
     if let Ok(v) = std::env::var("MATCHER_RATE_LIMIT") {
@@ -308,6 +316,12 @@ fn limits_from_env() -> Result<Limits, BoxError> {
             return Err(format!("MATCHER_REQUEST_TIMEOUT={v:?}: must be positive").into());
         }
         limits.request_timeout = std::time::Duration::from_secs_f64(secs);
+    }
+    if let Ok(v) = std::env::var("MATCHER_QUEUE_PER_CORE") {
+        limits.queue_per_core = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("MATCHER_QUEUE_PER_CORE={v:?}: expected a whole number"))?;
     }
     Ok(limits)
 }
@@ -352,7 +366,7 @@ pub async fn serve_until(
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let app = router(state.clone());
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(wire::ProblemListener::new(listener), app)
             .with_graceful_shutdown(async move {
                 tokio::select! {
                     _ = shutdown => {},

@@ -302,6 +302,10 @@ fn schemas(limits: &Limits) -> Value {
             ("format", json!({"type": "string", "enum": ["json_lines", "csv"]})),
             ("encoding", s()),
             ("accepted", int()),
+            ("committed", int()),
+            ("not_committed", int()),
+            ("first_not_committed_id", nullable(s())),
+            ("timed_out", boolean()),
             ("created", int()),
             ("updated", int()),
             ("rejected", arr(r("RowError"))),
@@ -431,6 +435,18 @@ fn bulk_body(limits: &Limits, what: &str) -> Value {
     })
 }
 
+fn import_description(limits: &Limits) -> String {
+    format!(
+        "Records are committed in file order, {} per commit. No commit starts after {} s ({} % of the \
+         request limit; the route is not cut off at the limit): then the answer is still 200, with \
+         `timed_out: true`, `committed`, `not_committed` and `first_not_committed_id` (resend from that \
+         record's row on). Nothing is committed after the answer.",
+        matcher_core::index::COMMIT_BATCH,
+        limits.request_timeout.as_secs_f64() * crate::http::routes::bulk::DEADLINE_SHARE,
+        (crate::http::routes::bulk::DEADLINE_SHARE * 100.0).round(),
+    )
+}
+
 fn operation(id: &str, limits: &Limits) -> Option<Op> {
     let json_req = |schema: Value| {
         let mut b = json_body(schema);
@@ -529,6 +545,7 @@ fn operation(id: &str, limits: &Limits) -> Option<Op> {
             ..op("matching", "Opportunities for a company")
         },
         "importCompanies" => Op {
+            description: import_description(limits),
             params: vec![encoding.clone()],
             body: Some(bulk_body(limits, "Companies")),
             responses: vec![ok("200", "the per-row report", r("ImportReport"))],
@@ -587,6 +604,7 @@ fn operation(id: &str, limits: &Limits) -> Option<Op> {
             ..op("matching", "Matches for a stored need")
         },
         "importNeeds" => Op {
+            description: import_description(limits),
             params: vec![encoding],
             body: Some(bulk_body(limits, "Needs")),
             responses: vec![ok("200", "the per-row report", r("ImportReport"))],
@@ -684,7 +702,7 @@ fn error_description(status: u16) -> &'static str {
         415 => "unsupported media type",
         422 => "invalid field (errors[].field names it)",
         429 => "over the key's request rate, or too many batch jobs",
-        503 => "not ready, or over the request time limit",
+        503 => "not ready, over the request time limit, or (matching) too busy: `overloaded`, with Retry-After",
         _ => "error",
     }
 }
@@ -752,9 +770,9 @@ pub fn document(limits: &Limits) -> Value {
             "description": format!(
                 "Business matching for regional industrial promotion: companies (seeds), needs, search, matching, batch jobs and reference tables.\n\n\
                  Keys: `Authorization: Bearer KEY` or `X-API-Key: KEY`. Roles: admin (writes), coordinator (reads everything, runs batch jobs), portal (public records only; a restricted company answers exactly like a missing one).\n\n\
-                 Errors are application/problem+json (RFC 9457) with a stable `type` (`urn:matcher:problem:…`). Limits: JSON bodies {} bytes, bulk uploads {} bytes and {} records, pages {} items, queries {} characters, requests {} s.",
+                 Errors are application/problem+json (RFC 9457) with a stable `type` (`urn:matcher:problem:…`). Limits: JSON bodies {} bytes, bulk uploads {} bytes and {} records, pages {} items, queries {} characters, requests {} s; matches waiting for a core: {} per core, beyond which a match is answered 503 `overloaded` with Retry-After.",
                 limits.json_body, limits.bulk_body, limits.bulk_rows, limits.max_page,
-                limits.max_query_chars, limits.request_timeout.as_secs_f64()),
+                limits.max_query_chars, limits.request_timeout.as_secs_f64(), limits.queue_per_core),
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }, { "apiKey": [] }],

@@ -1,7 +1,7 @@
 //! Shared server state: the engine (once open), keys, limits, batch jobs and metrics.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -33,8 +33,18 @@ pub struct Limits {
     pub max_active_jobs: usize,
     /// Finished batch jobs kept for their results.
     pub kept_jobs: usize,
-    /// Wall-clock limit of one request (batch jobs run in the background).
+    /// Wall-clock limit of one request (batch jobs run in the background;
+    /// bulk imports stop committing at a deadline of their own, see
+    /// `routes::bulk`).
     pub request_timeout: Duration,
+    /// Matches that may wait for a permit, per core (there is one permit
+    /// per core). A match beyond permits + queue is answered 503
+    /// `overloaded` with `Retry-After` at once instead of queueing until the
+    /// request time limit. Default 32: at 100k companies a match holds a
+    /// permit about 9 ms on 2 cores (benches/REPORT.md, ~112 matches/s), so
+    /// a full queue is about half a second of waiting — the latency the
+    /// 64-connection benchmark showed with no errors.
+    pub queue_per_core: usize,
     /// Per-key request rate; `None` turns rate limiting off.
     pub rate_limit: Option<RateLimit>,
 }
@@ -52,6 +62,7 @@ impl Default for Limits {
             max_active_jobs: 4,
             kept_jobs: 16,
             request_timeout: Duration::from_secs(30),
+            queue_per_core: 32,
             rate_limit: None,
         }
     }
@@ -150,6 +161,20 @@ pub(crate) struct Inner {
     /// pool and per-request memory (hit lists, explanations) held by many
     /// blocking threads; waiting here costs an async task, not a thread.
     pub matching: tokio::sync::Semaphore,
+    /// Cores, which is also the number of matching permits.
+    pub cores: usize,
+    /// Matches waiting for a permit (at most `cores * queue_per_core`).
+    pub matching_waiting: AtomicUsize,
+}
+
+/// A place in the matching queue, given back when the wait ends or the
+/// request is dropped (time limit, client gone).
+struct QueueSlot<'a>(&'a AtomicUsize);
+
+impl Drop for QueueSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Cheap to clone; one per server.
@@ -180,6 +205,7 @@ impl AppState {
     }
 
     fn build(keys: ApiKeys, limits: Limits, cors_origins: Vec<String>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
             inner: Arc::new(Inner {
                 engine: OnceLock::new(),
@@ -189,9 +215,9 @@ impl AppState {
                 rate: RateLimiter::default(),
                 last_commit: AtomicU64::new(unix_now()),
                 create_lock: Mutex::new(()),
-                matching: tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(2, |n| n.get()),
-                ),
+                matching: tokio::sync::Semaphore::new(cores),
+                cores,
+                matching_waiting: AtomicUsize::new(0),
                 limits,
                 cors_origins,
             }),
@@ -271,6 +297,26 @@ impl AppState {
         self.inner.jobs.cancel_all();
     }
 
+    /// A matching permit: at once if one is free, else after a wait in the
+    /// bounded queue, else 503 `overloaded` (with `Retry-After`) at once.
+    async fn matching_permit(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+        let inner = &self.inner;
+        if let Ok(p) = inner.matching.try_acquire() {
+            return Ok(p);
+        }
+        let capacity = inner.cores.saturating_mul(inner.limits.queue_per_core);
+        let ahead = inner.matching_waiting.fetch_add(1, Ordering::SeqCst);
+        let _slot = QueueSlot(&inner.matching_waiting);
+        if ahead >= capacity {
+            return Err(ApiError::overloaded(inner.cores, ahead));
+        }
+        inner
+            .matching
+            .acquire()
+            .await
+            .map_err(|e| ApiError::internal(format!("matching closed: {e}")))
+    }
+
     /// Run engine work on the blocking pool.
     pub(crate) async fn run<T, F>(&self, work: Work, f: F) -> ApiResult<T>
     where
@@ -280,13 +326,7 @@ impl AppState {
         let engine = self.engine()?;
         let _permit = match work {
             Work::Plain => None,
-            Work::Matching => Some(
-                self.inner
-                    .matching
-                    .acquire()
-                    .await
-                    .map_err(|e| ApiError::internal(format!("matching closed: {e}")))?,
-            ),
+            Work::Matching => Some(self.matching_permit().await?),
         };
         tokio::task::spawn_blocking(move || f(&engine))
             .await

@@ -106,13 +106,15 @@ pub struct Server {
     pub state: AppState,
 }
 
-/// Start the real router on 127.0.0.1:0.
+/// Start the real router on 127.0.0.1:0, on the server's own connections.
 pub async fn start(state: AppState) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = http::router(state.clone());
     tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
+        axum::serve(http::wire::ProblemListener::new(listener), app)
+            .await
+            .unwrap();
     });
     Server {
         base: format!("http://{addr}"),

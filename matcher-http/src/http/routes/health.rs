@@ -10,7 +10,9 @@ use crate::http::error::ApiResult;
 use crate::http::metrics::{self, IndexFigures};
 use crate::http::state::AppState;
 
-/// `GET /healthz`: the process answers.
+/// `GET /healthz`: the process answers. It touches neither the engine nor a
+/// matching permit nor the blocking pool, so it answers while matching is
+/// saturated (see `tests/limits.rs`).
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }

@@ -31,6 +31,17 @@ pub struct Endpoint {
     /// OpenAPI operationId; its documentation is in `openapi.rs`.
     pub operation_id: &'static str,
     pub handler: MethodRouter<AppState>,
+    /// The handler keeps a deadline of its own and is not cut off by the
+    /// request time limit (bulk imports: a commit must not be abandoned
+    /// halfway with an answer that says nothing was done; see `bulk`).
+    pub own_deadline: bool,
+}
+
+impl Endpoint {
+    fn with_own_deadline(mut self) -> Self {
+        self.own_deadline = true;
+        self
+    }
 }
 
 fn ep(
@@ -46,6 +57,7 @@ fn ep(
         access,
         operation_id,
         handler,
+        own_deadline: false,
     }
 }
 
@@ -125,7 +137,8 @@ pub fn endpoints(limits: &Limits) -> Vec<Endpoint> {
             Admin,
             "importCompanies",
             post(companies::import).layer(bulk),
-        ),
+        )
+        .with_own_deadline(),
         // Needs
         ep(
             Method::GET,
@@ -175,7 +188,8 @@ pub fn endpoints(limits: &Limits) -> Vec<Endpoint> {
             Admin,
             "importNeeds",
             post(needs::import).layer(bulk),
-        ),
+        )
+        .with_own_deadline(),
         // Search and matching
         ep(
             Method::POST,
