@@ -381,13 +381,21 @@ impl Engine {
         cands: &[Candidate],
         ab: Ablation,
     ) -> (Array2<f32>, PerSignal<bool>) {
+        self.rescore_against(v, p, cands, max_text(cands), ab)
+    }
+
+    /// [`Engine::rescore`] with the text normalizer given: the best text
+    /// score among all of the need's candidates, when `cands` is only some.
+    fn rescore_against(
+        &self,
+        v: &View,
+        p: &PreparedNeed,
+        cands: &[Candidate],
+        max_bm25: f32,
+        ab: Ablation,
+    ) -> (Array2<f32>, PerSignal<bool>) {
         let ctx = &self.ctx;
         let rec = &v.records;
-        let max_bm25 = cands
-            .iter()
-            .map(|c| c.text)
-            .fold(0.0f32, f32::max)
-            .max(f32::EPSILON);
         let today = Date::today();
         let mut applies = PerSignal([true; N_SIGNALS]);
         applies[Signal::Concepts] = ab.concepts && !p.concepts.is_empty();
@@ -453,7 +461,7 @@ impl Engine {
             .collect();
         let (m, applies) = self.rescore(&v, &p, &cands, Ablation::FULL);
         let w = self.effective_weights(&applies);
-        let totals = m.dot(&w);
+        let totals = totals(&m, &w);
         (m, totals)
     }
 
@@ -494,7 +502,7 @@ impl Engine {
         let (m, applies) = self.rescore(v, p, &cands, ab);
         let w = self.effective_weights(&applies);
         let totals = if ab.rescore {
-            m.dot(&w)
+            totals(&m, &w)
         } else {
             m.column(0).to_owned()
         };
@@ -653,14 +661,14 @@ impl Engine {
             .filter(|(_, e)| e.is_open() && e.need.company_id.as_ref() == Some(&b.id))
             .map(|(_, e)| &e.need)
             .collect();
+        let owner_slot = rec.companies.slot_of(owner.as_str());
         let mut best: Option<Mutual> = None;
         for bn in b_needs {
             let p = self.prepare_need(v, bn, Ablation::FULL, role);
-            let ranked = self.rank(v, &p, role, Ablation::FULL)?;
-            let reverse = ranked
-                .iter()
-                .find(|r| rec.companies.get(r.slot).is_some_and(|f| f.id == *owner))
-                .map_or(0.0, |r| r.total);
+            let reverse = match owner_slot {
+                Some(slot) => self.score_one(v, &p, role, slot)?,
+                None => 0.0,
+            };
             let score = if forward + reverse > 0.0 {
                 2.0 * forward * reverse / (forward + reverse)
             } else {
@@ -677,6 +685,31 @@ impl Engine {
             }
         }
         Ok(best)
+    }
+
+    /// The total [`Engine::rank`] gives company `slot` for a prepared need
+    /// (0 when it is not a candidate), rescoring only that company: what a
+    /// reverse score needs, without ranking everyone else.
+    fn score_one(
+        &self,
+        v: &View,
+        p: &PreparedNeed,
+        role: Role,
+        slot: u32,
+    ) -> Result<f32, EngineError> {
+        let cands = self.candidates(v, p, role, Ablation::FULL)?;
+        let Some(c) = cands.iter().find(|c| c.slot == slot) else {
+            return Ok(0.0);
+        };
+        let (m, applies) = self.rescore_against(
+            v,
+            p,
+            std::slice::from_ref(c),
+            max_text(&cands),
+            Ablation::FULL,
+        );
+        let w = self.effective_weights(&applies);
+        Ok(totals(&m, &w)[0])
     }
 
     /// Open needs that company `id` could serve, best first. `None` if the
@@ -749,6 +782,24 @@ impl Engine {
     }
 }
 
+/// The text normalizer of a candidate set: its best text score.
+fn max_text(cands: &[Candidate]) -> f32 {
+    cands
+        .iter()
+        .map(|c| c.text)
+        .fold(0.0f32, f32::max)
+        .max(f32::EPSILON)
+}
+
+/// Each row's weighted total, summed in signal order: the same number for
+/// a company whether it is scored alone or among all candidates.
+fn totals(m: &Array2<f32>, w: &Array1<f32>) -> Array1<f32> {
+    m.rows()
+        .into_iter()
+        .map(|row| row.iter().zip(w.iter()).map(|(v, w)| v * w).sum())
+        .collect()
+}
+
 /// An open need a company could serve.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Opportunity {
@@ -772,4 +823,38 @@ pub(crate) fn open_needs(v: &View) -> Vec<Need> {
         .collect();
     v.sort_by(|a, b| a.id.cmp(&b.id));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{fixtures, Context};
+
+    /// The reverse score of a mutual match, computed for the one company,
+    /// is exactly what ranking every candidate gives it.
+    #[test]
+    fn score_one_is_the_ranked_total() {
+        let dir = fixtures::fixtures_dir();
+        let engine = Engine::in_memory(Arc::new(Context::load(&dir).unwrap())).unwrap();
+        fixtures::load_into(&engine, &dir).unwrap();
+        let v = engine.view();
+        let mut compared = 0;
+        for (_, e) in v.records.needs.iter().take(40) {
+            for role in [Role::Coordinator, Role::Public] {
+                let p = engine.prepare_need(&v, &e.need, Ablation::FULL, role);
+                let ranked = engine.rank(&v, &p, role, Ablation::FULL).unwrap();
+                for r in ranked.iter().step_by(7).take(6) {
+                    let one = engine.score_one(&v, &p, role, r.slot).unwrap();
+                    assert_eq!(one.to_bits(), r.total.to_bits(), "need {}", e.need.id);
+                    compared += 1;
+                }
+                if let Some(owner) = p.owner_slot {
+                    assert_eq!(engine.score_one(&v, &p, role, owner).unwrap(), 0.0);
+                }
+            }
+        }
+        assert!(compared > 100, "{compared}");
+    }
 }
