@@ -1,14 +1,14 @@
 //! The features snapshot: in-memory records saved with bincode 2.x.
 //!
 //! Layout: `MATCHSNP` magic, format version (u32 LE), the [`CommitId`] of
-//! each index it was taken at (companies, needs: opstamp, segment
-//! fingerprint, live documents; u64 LE each), payload length (u64 LE),
+//! each index it was taken at (companies, needs: opstamp, a hash of the
+//! live documents' slots, live documents; u64 LE each), payload length (u64 LE),
 //! CRC32 of the payload (u32 LE), payload. Written to a temporary file,
 //! synced and renamed into place, so a crash leaves either the old or the
 //! new snapshot. A snapshot is refused — the engine then rebuilds from the
 //! stored records and logs why; it is never loaded silently — when its
 //! checksum or version is off, when it was taken at another commit of
-//! either index (a different opstamp, other segments or other deletes), or
+//! either index (a different opstamp or another set of live documents), or
 //! when the records it holds do not count the index's live documents.
 
 use std::io::Write;
@@ -22,12 +22,17 @@ pub const SNAPSHOT_VERSION: u32 = 3;
 const HEADER: usize = 8 + 4 + 6 * 8 + 8 + 4;
 
 /// Which commit of one index a view (and a snapshot of it) describes.
+///
+/// Merge-invariant on purpose: tantivy merges segments in the background
+/// after a commit (new segment ids, same documents, same opstamp), and a
+/// snapshot must stay valid through that; what it must not survive is any
+/// change of *which* documents are live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CommitId {
     /// The commit's opstamp.
     pub opstamp: u64,
-    /// A hash of the segments the commit holds, with their deletes.
-    pub segments: u64,
+    /// An order-independent hash of the live documents' slots.
+    pub slots: u64,
     /// Live documents.
     pub docs: u64,
 }
@@ -35,36 +40,32 @@ pub struct CommitId {
 impl CommitId {
     /// The commit a searcher reads, at index opstamp `opstamp`.
     pub fn of(searcher: &tantivy::Searcher, opstamp: u64) -> CommitId {
-        let mut segs: Vec<(String, u32, u32, u64)> = searcher
-            .segment_readers()
-            .iter()
-            .map(|s| {
-                let id = s.segment_id().uuid_string();
-                (
-                    id,
-                    s.max_doc(),
-                    s.num_deleted_docs(),
-                    s.delete_opstamp().unwrap_or(0),
-                )
-            })
-            .collect();
-        segs.sort_unstable();
-        let mut h = crc32fast::Hasher::new();
-        let mut h2 = crc32fast::Hasher::new_with_initial(0x9e37_79b9);
-        for (id, max, del, op) in segs {
-            for hh in [&mut h, &mut h2] {
-                hh.update(id.as_bytes());
-                hh.update(&max.to_le_bytes());
-                hh.update(&del.to_le_bytes());
-                hh.update(&op.to_le_bytes());
+        let mut slots = 0u64;
+        for seg in searcher.segment_readers() {
+            let Ok(col) = seg.fast_fields().u64("slot") else {
+                continue;
+            };
+            for doc in seg.doc_ids_alive() {
+                if let Some(s) = col.first(doc) {
+                    slots = slots.wrapping_add(mix(s));
+                }
             }
         }
         CommitId {
             opstamp,
-            segments: (u64::from(h.finalize()) << 32) | u64::from(h2.finalize()),
+            slots,
             docs: searcher.num_docs(),
         }
     }
+}
+
+/// A 64-bit finalizer (splitmix64): spreads each slot over all bits, so the
+/// sum over a set of slots changes when any member does.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +107,7 @@ pub fn save(path: &Path, records: &Records, ids: [CommitId; 2]) -> Result<(), Sn
     buf.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
     for id in ids {
         buf.extend_from_slice(&id.opstamp.to_le_bytes());
-        buf.extend_from_slice(&id.segments.to_le_bytes());
+        buf.extend_from_slice(&id.slots.to_le_bytes());
         buf.extend_from_slice(&id.docs.to_le_bytes());
     }
     buf.extend_from_slice(&(payload.len() as u64).to_le_bytes());
@@ -146,7 +147,7 @@ pub fn commits(path: &Path) -> Result<[CommitId; 2], SnapshotError> {
 fn commit_at(buf: &[u8], at: usize) -> CommitId {
     CommitId {
         opstamp: u64_at(buf, at),
-        segments: u64_at(buf, at + 8),
+        slots: u64_at(buf, at + 8),
         docs: u64_at(buf, at + 16),
     }
 }
@@ -194,10 +195,43 @@ pub fn load(path: &Path, want: [CommitId; 2]) -> Result<Records, SnapshotError> 
 mod tests {
     use super::*;
 
+    /// A background merge (new segments, same documents) keeps the id;
+    /// deleting a document changes it.
+    #[test]
+    fn commit_ids_survive_merges_not_deletes() {
+        use tantivy::schema::{Schema, FAST, STRING};
+        use tantivy::{doc, Index, Term};
+        let mut b = Schema::builder();
+        let slot = b.add_u64_field("slot", FAST);
+        let id = b.add_text_field("id", STRING);
+        let index = Index::create_in_ram(b.build());
+        let mut w: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        for i in 0..4u64 {
+            w.add_document(doc!(slot => i, id => format!("c{i}")))
+                .unwrap();
+            w.commit().unwrap();
+        }
+        let reader = index.reader().unwrap();
+        reader.reload().unwrap();
+        let before = CommitId::of(&reader.searcher(), 4);
+        assert_eq!(reader.searcher().segment_readers().len(), 4);
+        let segments = index.searchable_segment_ids().unwrap();
+        w.merge(&segments).wait().unwrap();
+        reader.reload().unwrap();
+        assert_eq!(reader.searcher().segment_readers().len(), 1);
+        assert_eq!(CommitId::of(&reader.searcher(), 4), before);
+        w.delete_term(Term::from_field_text(id, "c2"));
+        w.commit().unwrap();
+        reader.reload().unwrap();
+        let after = CommitId::of(&reader.searcher(), 4);
+        assert_ne!(after.slots, before.slots);
+        assert_eq!(after.docs, 3);
+    }
+
     fn id(opstamp: u64, docs: u64) -> CommitId {
         CommitId {
             opstamp,
-            segments: 7,
+            slots: 7,
             docs,
         }
     }
@@ -214,12 +248,9 @@ mod tests {
             load(&p, [id(5, 0), id(4, 0)]),
             Err(SnapshotError::Stale { .. })
         ));
-        let other_segments = CommitId {
-            segments: 8,
-            ..at[0]
-        };
+        let other_documents = CommitId { slots: 8, ..at[0] };
         assert!(matches!(
-            load(&p, [other_segments, at[1]]),
+            load(&p, [other_documents, at[1]]),
             Err(SnapshotError::Stale { .. })
         ));
         // Bound to a commit whose index holds documents the records lack.
