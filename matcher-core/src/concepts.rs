@@ -79,6 +79,16 @@ pub struct Mention {
     pub evidence: String,
 }
 
+/// Which part of a company profile a mention was found in (its offsets are
+/// into that text; an equipment mention's are into the machine's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MentionSource {
+    Capabilities,
+    Products,
+    /// The company's equipment, by position.
+    Equipment(usize),
+}
+
 /// A weighted set of concepts, sorted by id, one entry per concept.
 #[derive(
     Debug, Clone, Default, PartialEq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
@@ -86,7 +96,9 @@ pub struct Mention {
 pub struct ConceptSet(pub Vec<(ConceptId, f32)>);
 
 impl ConceptSet {
-    fn from_mentions(mentions: &[Mention]) -> ConceptSet {
+    /// Each concept once, at its strongest mention; concepts whose every
+    /// mention weighs nothing (refused work) are left out.
+    pub fn from_mentions<'a>(mentions: impl IntoIterator<Item = &'a Mention>) -> ConceptSet {
         let mut best: HashMap<ConceptId, f32> = HashMap::new();
         for m in mentions {
             let e = best.entry(m.concept).or_insert(0.0);
@@ -118,6 +130,11 @@ pub struct Ontology {
     surface_ascii: Vec<bool>,
     equipment: AhoCorasick,
     equipment_concepts: Vec<Vec<ConceptId>>,
+    /// CRC32 of the concepts file (and whether head words were built): what
+    /// evidence stored with an index was extracted with. Concept ids are
+    /// positions in the file, so evidence from another ontology could name
+    /// the wrong concepts (see `index::evidence`).
+    fingerprint: u32,
     /// Distinctive words of multi-word surfaces (ホームページ of
     /// ホームページ制作) → the few concepts they point to. A text that says
     /// only the word still evokes the concept, at a lower weight.
@@ -394,7 +411,11 @@ impl Ontology {
             }
             head_words.retain(|_, v| v.len() <= MAX_HEAD_CONCEPTS);
         }
+        let mut h = crc32fast::Hasher::new();
+        h.update(text.as_bytes());
+        h.update(&[u8::from(analyzer.is_some())]);
         Ok(Ontology {
+            fingerprint: h.finalize(),
             head_words,
             analyzer,
             concepts,
@@ -425,6 +446,10 @@ impl Ontology {
     }
     pub fn ancestors(&self, id: ConceptId) -> &[ConceptId] {
         &self.ancestors[id as usize]
+    }
+    /// Identifies the loaded concepts file (see the field).
+    pub fn fingerprint(&self) -> u32 {
+        self.fingerprint
     }
 
     /// Concept mentions in free text. `is_need` selects the clause rules.
@@ -530,14 +555,37 @@ impl Ontology {
         capabilities: &AnalyzedText,
         products: Option<&AnalyzedText>,
     ) -> ConceptSet {
-        let mut mentions = self.extract_analyzed(&c.capabilities, capabilities);
+        ConceptSet::from_mentions(
+            self.company_mentions(c, capabilities, products)
+                .iter()
+                .map(|(_, m)| m),
+        )
+    }
+
+    /// Every concept mention of a company profile with where it was found,
+    /// in order: capabilities, products, then each piece of equipment. One
+    /// function serves the company's concepts and the evidence stored with
+    /// its document (`index::evidence`), so the two cannot disagree.
+    pub fn company_mentions(
+        &self,
+        c: &Company,
+        capabilities: &AnalyzedText,
+        products: Option<&AnalyzedText>,
+    ) -> Vec<(MentionSource, Mention)> {
+        let mut mentions: Vec<(MentionSource, Mention)> = self
+            .extract_analyzed(&c.capabilities, capabilities)
+            .into_iter()
+            .map(|m| (MentionSource::Capabilities, m))
+            .collect();
         if let (Some(p), Some(a)) = (&c.products, products) {
-            mentions.extend(self.extract_analyzed(p, a));
+            let found = self.extract_analyzed(p, a);
+            mentions.extend(found.into_iter().map(|m| (MentionSource::Products, m)));
         }
-        for e in &c.equipment {
-            mentions.extend(self.extract_equipment(&e.name));
+        for (i, e) in c.equipment.iter().enumerate() {
+            let found = self.extract_equipment(&e.name);
+            mentions.extend(found.into_iter().map(|m| (MentionSource::Equipment(i), m)));
         }
-        ConceptSet::from_mentions(&mentions)
+        mentions
     }
 
     /// The concepts a need asks for: title, text and wanted equipment.

@@ -3,7 +3,8 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
-use matcher_core::matching::{batch, MatchOptions};
+use matcher_core::concepts::Ontology;
+use matcher_core::matching::{batch, Explanation, MatchOptions};
 use matcher_core::model::{Company, Need};
 use matcher_core::{fixtures, Context, Engine, Role};
 
@@ -235,4 +236,60 @@ fn batch_is_deterministic_in_need_order_and_cancellable() {
     sorted.sort();
     assert_eq!(ids, sorted);
     assert!(run(&AtomicBool::new(true)).is_empty());
+}
+
+/// (need id, [(company id, explanation)]).
+type Explained = (String, Vec<(String, Option<Explanation>)>);
+
+/// Every fixture need's top explanations, by need.
+fn explanations(e: &Engine) -> Vec<Explained> {
+    let opts = MatchOptions {
+        top_k: 10,
+        ..MatchOptions::default()
+    };
+    e.needs()
+        .iter()
+        .map(|n| {
+            let r = e.match_need(n, Role::Coordinator, &opts).expect("match");
+            let m = r.matches.into_iter();
+            (
+                n.id.to_string(),
+                m.map(|m| (m.company_id, m.explanation)).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Explanations read evidence stored at indexing, extracted with the
+/// ontology of that time. Opened with another concepts file (here the same
+/// concepts and one more blank line, so nothing else may move), the engine
+/// must not trust it and analyzes the records again: same explanations.
+#[test]
+fn evidence_from_another_ontology_is_computed_again() {
+    let fx = fixtures::fixtures_dir();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let want = {
+        let e = Engine::open(&data, ctx()).expect("open");
+        fixtures::load_into(&e, &fx).expect("load");
+        explanations(&e)
+    };
+    assert!(want.iter().any(|(_, ms)| ms.iter().any(|(_, x)| x
+        .as_ref()
+        .is_some_and(|x| !x.terms.is_empty() && !x.concepts.is_empty()))));
+    let mut concepts = std::fs::read_to_string(fx.join("concepts.jsonl")).expect("concepts");
+    concepts.push('\n');
+    let edited = dir.path().join("concepts.jsonl");
+    std::fs::write(&edited, concepts).expect("write concepts");
+    let base = ctx();
+    let other = Context {
+        analyzer: base.analyzer.clone(),
+        taxonomy: matcher_core::taxonomy::Taxonomy::load(&fx).expect("tables"),
+        ontology: Ontology::load(&edited, Some(base.analyzer.clone())).expect("ontology"),
+        stale_months: base.stale_months,
+        match_config: base.match_config.clone(),
+    };
+    assert_ne!(other.ontology.fingerprint(), base.ontology.fingerprint());
+    let e = Engine::open(&data, Arc::new(other)).expect("reopen");
+    assert_eq!(explanations(&e), want);
 }

@@ -46,18 +46,28 @@ impl AnalyzedText {
     /// The scoped terms as tantivy tokens over `text`, so the index stores
     /// exactly them without running the tokenizer again.
     pub fn pre_tokenized(&self, text: &str) -> PreTokenizedString {
-        PreTokenizedString {
-            text: text.to_owned(),
-            tokens: self
-                .scoped()
-                .map(|t| Token {
-                    offset_from: t.start,
-                    offset_to: t.end,
-                    position: t.position as usize,
-                    text: t.term.clone(),
-                    position_length: 1,
-                })
-                .collect(),
-        }
+        pre_tokenized(text, self.scoped())
+    }
+
+    /// Every term as tantivy tokens over `text`: what the plain tokenizer
+    /// (`ja_matcher`, which does not scope) would index, so a text analyzed
+    /// for other uses is not analyzed again by the index.
+    pub fn pre_tokenized_all(&self, text: &str) -> PreTokenizedString {
+        pre_tokenized(text, self.terms.iter())
+    }
+}
+
+fn pre_tokenized<'a>(text: &str, terms: impl Iterator<Item = &'a Term>) -> PreTokenizedString {
+    PreTokenizedString {
+        text: text.to_owned(),
+        tokens: terms
+            .map(|t| Token {
+                offset_from: t.start,
+                offset_to: t.end,
+                position: t.position as usize,
+                text: t.term.clone(),
+                position_length: 1,
+            })
+            .collect(),
     }
 }

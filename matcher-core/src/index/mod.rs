@@ -4,7 +4,8 @@
 //! Data folder layout (format version [`FORMAT_VERSION`]):
 //! ```text
 //! DIR/FORMAT         "matcher-data <version>"
-//! DIR/companies/     tantivy index of company profiles (full record stored)
+//! DIR/companies/     tantivy index of company profiles (full record and
+//!                    explanation evidence stored)
 //! DIR/needs/         tantivy index of needs (full record stored)
 //! DIR/snapshot.bin   features snapshot (see `persist`), rebuilt if stale or corrupt
 //! DIR/writer.lock    held by the one process that writes (see `lock`)
@@ -19,6 +20,7 @@
 //! with [`EngineError::WriterFailed`] until [`Engine::reopen_writers`] (or a
 //! restart) — never acknowledged and then lost.
 
+pub mod evidence;
 pub mod lock;
 pub mod records;
 pub mod schema;
@@ -54,7 +56,7 @@ pub use view::View;
 pub use search::{Facet, Facets, Filters, Hit, Near, Role, SearchRequest, SearchResponse, Sort};
 
 /// Version of the data folder layout; bump on incompatible changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Records per commit in a bulk import: what a crash can lose at most.
 pub const COMMIT_BATCH: usize = 5_000;
 const WRITER_HEAP: usize = 100_000_000;
@@ -167,6 +169,21 @@ impl<F> Store<F> {
         let opstamp = self.index.load_metas().map(|m| m.opstamp).unwrap_or(0);
         CommitId::of(searcher, opstamp)
     }
+}
+
+/// The JSON record stored in `field` of a document, if it reads as a `T`.
+fn record_of<T: serde::de::DeserializeOwned>(
+    d: &TantivyDocument,
+    field: tantivy::schema::Field,
+) -> Option<T> {
+    d.get_first(field)
+        .and_then(|v| v.as_str())
+        .and_then(|s| serde_json::from_str(s).ok())
+}
+
+/// The first bytes value of `field` in a document.
+pub(crate) fn first_bytes(d: &TantivyDocument, field: tantivy::schema::Field) -> Option<&[u8]> {
+    d.get_first(field).and_then(|v| v.as_bytes())
 }
 
 /// (slot, stored JSON record) of every live document of `searcher`.
@@ -596,14 +613,8 @@ impl Engine {
                 .par_iter()
                 .zip(slots.par_iter())
                 .map(|(c, &slot)| {
-                    let a = schema::CompanyAnalysis::new(c, &ctx.analyzer);
-                    let feats = CompanyFeatures::with_analysis(
-                        c,
-                        &ctx.taxonomy,
-                        &ctx.ontology,
-                        &a.capabilities,
-                        a.products.as_ref(),
-                    );
+                    let a = schema::CompanyAnalysis::new(c, &ctx.analyzer, &ctx.ontology);
+                    let feats = CompanyFeatures::with_concepts(c, &ctx.taxonomy, a.concepts());
                     let doc = schema::company_doc(&f, c, slot, &a, &feats.concepts, &ctx.ontology);
                     (feats, doc)
                 })
@@ -719,6 +730,18 @@ impl Engine {
         v: &View,
         id: &str,
     ) -> Result<Option<Company>, EngineError> {
+        Ok(self
+            .stored_doc(v, id)?
+            .and_then(|d| record_of(&d, self.companies.fields.record)))
+    }
+
+    /// The stored document of company `id` in view `v` (its record and its
+    /// evidence), whoever may see it: callers check the role first.
+    pub(crate) fn stored_doc(
+        &self,
+        v: &View,
+        id: &str,
+    ) -> Result<Option<TantivyDocument>, EngineError> {
         let f = self.companies.fields;
         let q = tantivy::query::TermQuery::new(
             Term::from_field_text(f.id, id),
@@ -731,10 +754,7 @@ impl Engine {
         let Some((_, addr)) = top.first() else {
             return Ok(None);
         };
-        let d: TantivyDocument = v.companies.doc(*addr)?;
-        Ok(d.get_first(f.record)
-            .and_then(|v| v.as_str())
-            .and_then(|s| serde_json::from_str(s).ok()))
+        Ok(Some(v.companies.doc(*addr)?))
     }
 
     /// A need by id.

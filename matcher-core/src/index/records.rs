@@ -12,7 +12,6 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::search::Role;
-use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::normalize_key;
 use crate::concepts::{ConceptSet, Ontology};
 use crate::model::{
@@ -43,17 +42,14 @@ impl CompanyFeatures {
     pub fn new(c: &Company, tax: &Taxonomy, ontology: &Ontology) -> CompanyFeatures {
         let caps = ontology.analyze(&c.capabilities, false);
         let products = c.products.as_ref().map(|p| ontology.analyze(p, false));
-        Self::with_analysis(c, tax, ontology, &caps, products.as_ref())
+        let concepts = ontology.company_concepts(c, &caps, products.as_ref());
+        Self::with_concepts(c, tax, concepts)
     }
 
-    /// Features of a company whose capabilities and products are already analyzed.
-    pub fn with_analysis(
-        c: &Company,
-        tax: &Taxonomy,
-        ontology: &Ontology,
-        capabilities: &AnalyzedText,
-        products: Option<&AnalyzedText>,
-    ) -> CompanyFeatures {
+    /// Features of a company whose concepts are already extracted: indexing
+    /// extracts its mentions once, for these concepts and for the evidence
+    /// stored with the document (see `schema::CompanyAnalysis`).
+    pub fn with_concepts(c: &Company, tax: &Taxonomy, concepts: ConceptSet) -> CompanyFeatures {
         let mut equipment: Vec<String> = Vec::new();
         for e in &c.equipment {
             for part in [Some(&e.name), e.maker.as_ref(), e.model.as_ref()]
@@ -75,7 +71,7 @@ impl CompanyFeatures {
                 .map(|x| tax.canonical_certification(x))
                 .collect(),
             equipment,
-            concepts: ontology.company_concepts(c, capabilities, products),
+            concepts,
             updated_at: c.updated_at,
             employees: c.employees,
             visibility: c.visibility,

@@ -6,6 +6,8 @@
 //! (with their ancestors) for paraphrase-proof candidate generation. The full
 //! record is stored as JSON so it survives restarts; filters and facets are
 //! answered from in-memory features (see `records.rs`), not from the index.
+//! A company document also stores the evidence its explanations cite
+//! (`evidence.rs`), computed from the same analysis as its indexed fields.
 
 use std::sync::Arc;
 
@@ -19,7 +21,8 @@ use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::bigram::{BigramTokenizer, BIGRAM_TOKENIZER_NAME};
 use crate::analysis::tokenizer::{JapaneseTokenizer, PROFILE_TOKENIZER_NAME, TOKENIZER_NAME};
 use crate::analysis::Analyzer;
-use crate::concepts::{ConceptSet, Ontology};
+use crate::concepts::{ConceptSet, Mention, MentionSource, Ontology};
+use crate::index::evidence::StoredEvidence;
 use crate::model::{Company, Need, Visibility};
 
 fn text(tokenizer: &str, positions: bool) -> TextOptions {
@@ -66,6 +69,8 @@ pub struct CompanyFields {
     pub id: Field,
     pub slot: Field,
     pub record: Field,
+    /// What explanations cite, encoded by `evidence::StoredEvidence` (stored only).
+    pub evidence: Field,
     pub name: Field,
     pub reading: Field,
     pub capabilities: Field,
@@ -100,6 +105,7 @@ impl CompanyFields {
             id: b.add_text_field("id", STRING | STORED),
             slot: b.add_u64_field("slot", FAST | STORED),
             record: b.add_text_field("record", STORED),
+            evidence: b.add_bytes_field("evidence", STORED),
             name: b.add_text_field("name", text(TOKENIZER_NAME, true)),
             reading: b.add_text_field("reading", text(BIGRAM_TOKENIZER_NAME, false)),
             capabilities: b.add_text_field("capabilities", text(PROFILE_TOKENIZER_NAME, true)),
@@ -179,21 +185,42 @@ pub fn equipment_text(c: &Company) -> String {
     s
 }
 
-/// The analysis a company document reuses: its capabilities and products
-/// texts analyzed once (see [`AnalyzedText`]), and the kana reading of its name.
+/// The analysis a company document reuses: its capabilities, products and
+/// equipment texts analyzed once (see [`AnalyzedText`]) for the indexed
+/// fields, the concepts and the stored evidence; its concept mentions,
+/// extracted once for the features and the evidence; and the kana reading
+/// of its name.
 pub struct CompanyAnalysis {
     pub capabilities: AnalyzedText,
     pub products: Option<AnalyzedText>,
+    /// [`equipment_text`] of the company.
+    pub equipment_text: String,
+    pub equipment: AnalyzedText,
+    /// [`Ontology::company_mentions`].
+    pub mentions: Vec<(MentionSource, Mention)>,
     pub reading: String,
 }
 
 impl CompanyAnalysis {
-    pub fn new(c: &Company, analyzer: &Analyzer) -> CompanyAnalysis {
+    pub fn new(c: &Company, analyzer: &Analyzer, ontology: &Ontology) -> CompanyAnalysis {
+        let capabilities = analyzer.analyze_text(&c.capabilities, false);
+        let products = c.products.as_ref().map(|p| analyzer.analyze_text(p, false));
+        let equipment_text = equipment_text(c);
+        let equipment = analyzer.analyze_text(&equipment_text, false);
+        let mentions = ontology.company_mentions(c, &capabilities, products.as_ref());
         CompanyAnalysis {
-            capabilities: analyzer.analyze_text(&c.capabilities, false),
-            products: c.products.as_ref().map(|p| analyzer.analyze_text(p, false)),
+            capabilities,
+            products,
+            equipment_text,
+            equipment,
+            mentions,
             reading: analyzer.reading(&c.name),
         }
+    }
+
+    /// The company's concepts (what `Ontology::company_concepts` returns).
+    pub fn concepts(&self) -> ConceptSet {
+        ConceptSet::from_mentions(self.mentions.iter().map(|(_, m)| m))
     }
 }
 
@@ -222,6 +249,9 @@ pub fn company_doc(
     d.add_u64(f.slot, slot as u64);
     d.add_u64(f.restricted, u64::from(restricted));
     d.add_text(f.record, serde_json::to_string(c).unwrap_or_default());
+    // Empty if it cannot be encoded: explanations then analyze the record.
+    let evidence = StoredEvidence::new(c, analysis, ontology.fingerprint());
+    d.add_bytes(f.evidence, &evidence.encode().unwrap_or_default());
     for x in fields(f.name, sh.name) {
         d.add_text(x, &c.name);
     }
@@ -240,9 +270,10 @@ pub fn company_doc(
             d.add_pre_tokenized_text(x, a.pre_tokenized(p));
         }
     }
-    let eq = equipment_text(c);
+    // Already analyzed too: the same tokens the plain tokenizer would make.
+    let eq = analysis.equipment_text.as_str();
     for x in fields(f.equipment, sh.equipment) {
-        d.add_text(x, &eq);
+        d.add_pre_tokenized_text(x, analysis.equipment.pre_tokenized_all(eq));
     }
     let mut grams = String::with_capacity(c.capabilities.len() + eq.len() + 64);
     grams.push_str(&c.name);
@@ -251,7 +282,7 @@ pub fn company_doc(
     grams.push('\n');
     grams.push_str(c.products.as_deref().unwrap_or(""));
     grams.push('\n');
-    grams.push_str(&eq);
+    grams.push_str(eq);
     for x in fields(f.grams, sh.grams) {
         d.add_text(x, &grams);
     }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::signals::{self, N_SIGNALS};
 use super::PreparedNeed;
+use crate::index::evidence::{Cited, FIELDS};
 use crate::index::records::CompanyFeatures;
 use crate::index::{Engine, EngineError, View};
 
@@ -59,6 +60,9 @@ fn relation_name(r: f32) -> &'static str {
 }
 
 impl Engine {
+    /// The explanation of company `f` for need `p` in view `v`. Term and
+    /// concept evidence come from what indexing stored with the company's
+    /// document (see `index::evidence`); nothing is analyzed here.
     pub(crate) fn explain(
         &self,
         v: &View,
@@ -66,71 +70,44 @@ impl Engine {
         f: &CompanyFeatures,
         row: &[f32; N_SIGNALS],
     ) -> Result<Explanation, EngineError> {
+        let (terms, concepts) = self
+            .with_evidence(v, f.id.as_str(), |e| {
+                (term_evidence(e, p), self.concept_evidence(e, p, f))
+            })?
+            .unwrap_or_default();
+        Ok(self.explanation(p, f, row, terms, concepts))
+    }
+
+    /// Which phrase or machine gave the company each concept that meets
+    /// one of the need's.
+    fn concept_evidence(
+        &self,
+        e: &Cited<'_>,
+        p: &PreparedNeed,
+        f: &CompanyFeatures,
+    ) -> Vec<ConceptEvidence> {
+        let ontology = &self.ctx.ontology;
+        let (_, hits) = signals::concept_similarity(ontology, &p.concepts, &f.concepts);
+        hits.into_iter()
+            .map(|h| ConceptEvidence {
+                wanted: ontology.concept(h.want).name.clone(),
+                have: ontology.concept(h.have).name.clone(),
+                relation: relation_name(h.relation),
+                source: e.concept_source(h.have).unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+
+    /// The explanation from its term and concept evidence and the company's features.
+    fn explanation(
+        &self,
+        p: &PreparedNeed,
+        f: &CompanyFeatures,
+        row: &[f32; N_SIGNALS],
+        terms: Vec<Evidence>,
+        concepts: Vec<ConceptEvidence>,
+    ) -> Explanation {
         let ctx = &self.ctx;
-        let company = self.stored_company(v, f.id.as_str())?;
-        let want: HashSet<&str> = p.terms.iter().map(|t| t.term.as_str()).collect();
-        let mut terms = Vec::new();
-        let mut concepts = Vec::new();
-        if let Some(c) = &company {
-            let eq = crate::index::schema::equipment_text(c);
-            // Each text is analyzed once: for its term evidence and its concepts.
-            let caps = ctx.analyzer.analyze_text(&c.capabilities, false);
-            let products = c
-                .products
-                .as_ref()
-                .map(|p| ctx.analyzer.analyze_text(p, false));
-            let eq_analyzed = ctx.analyzer.analyze_text(&eq, false);
-            for (field, text, analyzed) in [
-                ("capabilities", c.capabilities.as_str(), Some(&caps)),
-                (
-                    "products",
-                    c.products.as_deref().unwrap_or(""),
-                    products.as_ref(),
-                ),
-                ("equipment", eq.as_str(), Some(&eq_analyzed)),
-            ] {
-                let Some(analyzed) = analyzed else { continue };
-                let mut seen = HashSet::new();
-                for t in analyzed.scoped() {
-                    if want.contains(t.term.as_str()) && seen.insert(t.term.as_str()) {
-                        terms.push(Evidence {
-                            term: t.term.clone(),
-                            field: field.into(),
-                            text: text[t.start..t.end].to_owned(),
-                            start: t.start,
-                            end: t.end,
-                        });
-                    }
-                }
-            }
-            // Concept evidence: which phrase or machine gave the company each concept.
-            let (_, hits) = signals::concept_similarity(&ctx.ontology, &p.concepts, &f.concepts);
-            let mut mentions = ctx.ontology.extract_analyzed(&c.capabilities, &caps);
-            if let (Some(pr), Some(a)) = (&c.products, &products) {
-                mentions.extend(ctx.ontology.extract_analyzed(pr, a));
-            }
-            for e in &c.equipment {
-                let count = e.count.map(|n| format!(" ×{n}")).unwrap_or_default();
-                for mut m in ctx.ontology.extract_equipment(&e.name) {
-                    m.evidence = format!("equipment: {}{count}", e.name);
-                    mentions.push(m);
-                }
-            }
-            for h in hits {
-                let source = mentions
-                    .iter()
-                    .filter(|m| m.concept == h.have && m.weight > 0.0)
-                    .max_by(|a, b| a.weight.total_cmp(&b.weight))
-                    .map(|m| m.evidence.clone())
-                    .unwrap_or_default();
-                concepts.push(ConceptEvidence {
-                    wanted: ctx.ontology.concept(h.want).name.clone(),
-                    have: ctx.ontology.concept(h.have).name.clone(),
-                    relation: relation_name(h.relation),
-                    source,
-                });
-            }
-        }
         let equipment: Vec<String> = signals::equipment_match(&p.wanted_equipment, &f.equipment)
             .1
             .into_iter()
@@ -171,7 +148,7 @@ impl Engine {
             municipality.as_deref(),
             row,
         );
-        Ok(Explanation {
+        Explanation {
             why,
             terms,
             concepts,
@@ -180,8 +157,30 @@ impl Engine {
             distance_km,
             same_municipality,
             municipality,
-        })
+        }
     }
+}
+
+/// The need's terms in the company's fields, each field's in order of
+/// first occurrence, with their offsets.
+fn term_evidence(e: &Cited<'_>, p: &PreparedNeed) -> Vec<Evidence> {
+    let want: HashSet<&str> = p.terms.iter().map(|t| t.term.as_str()).collect();
+    FIELDS
+        .iter()
+        .zip(&e.terms)
+        .flat_map(|(field, spans)| {
+            spans
+                .iter()
+                .filter(|s| want.contains(s.term.as_ref()))
+                .map(|s| Evidence {
+                    term: s.term.clone().into_owned(),
+                    field: (*field).into(),
+                    text: s.text.to_owned(),
+                    start: s.start,
+                    end: s.end,
+                })
+        })
+        .collect()
 }
 
 /// "why you", from the strongest evidence first.
@@ -231,4 +230,171 @@ fn sentence(
         return "関連する記載がプロフィールにあります".into();
     }
     format!("{}。", parts.join("、"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use rayon::prelude::*;
+
+    use super::*;
+    use crate::index::evidence::StoredEvidence;
+    use crate::index::schema::CompanyAnalysis;
+    use crate::index::Role;
+    use crate::matching::Ablation;
+    use crate::{fixtures, Context};
+
+    impl Engine {
+        /// How explanations found their evidence before it was stored:
+        /// the company's record fetched and its texts analyzed again for
+        /// every explanation. Kept verbatim as the reference for the stored path.
+        fn explain_reanalyzing(
+            &self,
+            v: &View,
+            p: &PreparedNeed,
+            f: &CompanyFeatures,
+            row: &[f32; N_SIGNALS],
+        ) -> Result<Explanation, EngineError> {
+            let ctx = &self.ctx;
+            let company = self.stored_company(v, f.id.as_str())?;
+            let want: HashSet<&str> = p.terms.iter().map(|t| t.term.as_str()).collect();
+            let mut terms = Vec::new();
+            let mut concepts = Vec::new();
+            if let Some(c) = &company {
+                let eq = crate::index::schema::equipment_text(c);
+                let caps = ctx.analyzer.analyze_text(&c.capabilities, false);
+                let products = c
+                    .products
+                    .as_ref()
+                    .map(|p| ctx.analyzer.analyze_text(p, false));
+                let eq_analyzed = ctx.analyzer.analyze_text(&eq, false);
+                for (field, text, analyzed) in [
+                    ("capabilities", c.capabilities.as_str(), Some(&caps)),
+                    (
+                        "products",
+                        c.products.as_deref().unwrap_or(""),
+                        products.as_ref(),
+                    ),
+                    ("equipment", eq.as_str(), Some(&eq_analyzed)),
+                ] {
+                    let Some(analyzed) = analyzed else { continue };
+                    let mut seen = HashSet::new();
+                    for t in analyzed.scoped() {
+                        if want.contains(t.term.as_str()) && seen.insert(t.term.as_str()) {
+                            terms.push(Evidence {
+                                term: t.term.clone(),
+                                field: field.into(),
+                                text: text[t.start..t.end].to_owned(),
+                                start: t.start,
+                                end: t.end,
+                            });
+                        }
+                    }
+                }
+                let (_, hits) =
+                    signals::concept_similarity(&ctx.ontology, &p.concepts, &f.concepts);
+                let mut mentions = ctx.ontology.extract_analyzed(&c.capabilities, &caps);
+                if let (Some(pr), Some(a)) = (&c.products, &products) {
+                    mentions.extend(ctx.ontology.extract_analyzed(pr, a));
+                }
+                for e in &c.equipment {
+                    let count = e.count.map(|n| format!(" ×{n}")).unwrap_or_default();
+                    for mut m in ctx.ontology.extract_equipment(&e.name) {
+                        m.evidence = format!("equipment: {}{count}", e.name);
+                        mentions.push(m);
+                    }
+                }
+                for h in hits {
+                    let source = mentions
+                        .iter()
+                        .filter(|m| m.concept == h.have && m.weight > 0.0)
+                        .max_by(|a, b| a.weight.total_cmp(&b.weight))
+                        .map(|m| m.evidence.clone())
+                        .unwrap_or_default();
+                    concepts.push(ConceptEvidence {
+                        wanted: ctx.ontology.concept(h.want).name.clone(),
+                        have: ctx.ontology.concept(h.have).name.clone(),
+                        relation: relation_name(h.relation),
+                        source,
+                    });
+                }
+            }
+            Ok(self.explanation(p, f, row, terms, concepts))
+        }
+    }
+
+    /// Every fixture need against every fixture company (not only the
+    /// matches): the explanation from the stored evidence is the one the
+    /// re-analysis gave; and the evidence an explanation computes when a
+    /// document has none (the fallback) is the evidence indexing stored.
+    #[test]
+    fn stored_evidence_explains_like_reanalysis() {
+        let ctx = Arc::new(Context::load(&fixtures::fixtures_dir()).expect("fixtures context"));
+        let e = Engine::in_memory(ctx.clone()).expect("engine");
+        fixtures::load_into(&e, &fixtures::fixtures_dir()).expect("load fixtures");
+        let v = e.view();
+        let slots = e.company_slots();
+        let needs = e.needs();
+        assert!(slots.len() > 200 && needs.len() > 50);
+
+        let mut bytes = 0;
+        for &slot in &slots {
+            let f = v.records.companies.get(slot).expect("live slot");
+            let id = f.id.as_str();
+            let d = e.stored_doc(&v, id).expect("fetch").expect("document");
+            let raw = crate::index::first_bytes(&d, e.companies.fields.evidence).expect("stored");
+            bytes += raw.len();
+            let stored = StoredEvidence::decode(raw).expect("decodes");
+            // Explanations below read it (same ontology), not the fallback.
+            assert_eq!(stored.ontology, ctx.ontology.fingerprint());
+            let c = e.stored_company(&v, id).expect("fetch").expect("record");
+            let a = CompanyAnalysis::new(&c, &ctx.analyzer, &ctx.ontology);
+            // What the fallback computes is what indexing stored.
+            assert_eq!(
+                stored,
+                StoredEvidence::new(&c, &a, ctx.ontology.fingerprint()),
+                "{id}"
+            );
+            let eq = crate::index::schema::equipment_text(&c);
+            let cited = stored.resolve(&c, &eq).expect("fits its record");
+            // Every concept an explanation may cite has its evidence.
+            for &(k, _) in &f.concepts.0 {
+                assert!(cited.concept_source(k).is_some(), "{id}: concept {k}");
+            }
+        }
+        eprintln!(
+            "evidence: {bytes} bytes for {} companies ({} per company)",
+            slots.len(),
+            bytes / slots.len()
+        );
+
+        let mut cited = (0, 0);
+        for n in &needs {
+            let p = e.prepare_need(&v, n, Ablation::FULL, Role::Coordinator);
+            let (rows, _) = e.rescore_slots(n, &slots);
+            let got: Vec<(Explanation, Explanation)> = slots
+                .par_iter()
+                .enumerate()
+                .map(|(i, &slot)| {
+                    let f = v.records.companies.get(slot).expect("live slot");
+                    let mut row = [0.0; N_SIGNALS];
+                    for (k, x) in row.iter_mut().enumerate() {
+                        *x = rows[[i, k]];
+                    }
+                    let new = e.explain(&v, &p, f, &row).expect("explain");
+                    let old = e.explain_reanalyzing(&v, &p, f, &row).expect("old explain");
+                    (new, old)
+                })
+                .collect();
+            for ((new, old), slot) in got.iter().zip(&slots) {
+                assert_eq!(new, old, "need {} company slot {slot}", n.id);
+                cited.0 += new.terms.len();
+                cited.1 += new.concepts.len();
+            }
+        }
+        // The comparison saw evidence, not only empty explanations.
+        assert!(cited.0 > 1000 && cited.1 > 1000, "{cited:?}");
+    }
 }
