@@ -25,6 +25,34 @@ use crate::analysis::{normalize_key, Analyzer, TermKind};
 use crate::model::{Company, JsicCode, Need};
 use std::sync::Arc;
 
+/// How a company's concept meets a wanted one in the hierarchy. Only the
+/// hierarchy: how firmly the company offers it (in-house, through its
+/// equipment, outsourced) is its mention weight, kept apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// The wanted concept itself.
+    Exact,
+    /// A narrower concept (wanted 切削加工, have 5軸加工).
+    Narrower,
+    /// A broader concept (wanted 5軸加工, have 切削加工).
+    Broader,
+    /// A concept with a common parent.
+    Sibling,
+}
+
+impl Relation {
+    /// How much of the wanted concept it covers, in (0, 1].
+    pub fn strength(self) -> f32 {
+        match self {
+            Relation::Exact => 1.0,
+            Relation::Narrower => 0.8,
+            Relation::Broader => 0.5,
+            Relation::Sibling => 0.3,
+        }
+    }
+}
+
 pub type ConceptId = u16;
 
 /// Errors of the ontology file.
@@ -619,21 +647,27 @@ impl Ontology {
     /// How well company concept `have` serves need concept `want`:
     /// exact 1.0 > narrower 0.8 > broader 0.5 > sibling 0.3 > unrelated 0.
     pub fn relation(&self, want: ConceptId, have: ConceptId) -> f32 {
+        self.relation_of(want, have).map_or(0.0, Relation::strength)
+    }
+
+    /// How a company's concept `have` stands to a wanted concept `want`
+    /// in the hierarchy, if at all.
+    pub fn relation_of(&self, want: ConceptId, have: ConceptId) -> Option<Relation> {
         if want == have {
-            1.0
+            Some(Relation::Exact)
         } else if self.ancestors(have).contains(&want) {
-            0.8
+            Some(Relation::Narrower)
         } else if self.ancestors(want).contains(&have) {
-            0.5
+            Some(Relation::Broader)
         } else if self
             .concept(want)
             .broader
             .iter()
             .any(|p| self.concept(have).broader.contains(p))
         {
-            0.3
+            Some(Relation::Sibling)
         } else {
-            0.0
+            None
         }
     }
 

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::signals::{self, N_SIGNALS};
+use crate::concepts::Relation;
 use super::PreparedNeed;
 use crate::index::evidence::{Cited, FIELDS};
 use crate::index::records::CompanyFeatures;
@@ -28,8 +29,11 @@ pub struct ConceptEvidence {
     pub wanted: String,
     /// What the company has (concept name).
     pub have: String,
-    /// exact, narrower, broader or sibling.
-    pub relation: &'static str,
+    /// exact, narrower, broader or sibling: the hierarchy only.
+    pub relation: Relation,
+    /// How firmly the company offers it (its mention weight, ≤ 1): lower
+    /// when it is implied by equipment, outsourced or hedged.
+    pub weight: f32,
     /// Where the company's concept comes from: a phrase of its text or its equipment.
     pub source: String,
 }
@@ -47,17 +51,9 @@ pub struct Explanation {
     pub municipality: Option<String>,
 }
 
-fn relation_name(r: f32) -> &'static str {
-    if r >= 1.0 {
-        "exact"
-    } else if r >= 0.8 {
-        "narrower"
-    } else if r >= 0.5 {
-        "broader"
-    } else {
-        "sibling"
-    }
-}
+/// Below this a concept evidence is too weak for the "why" sentence:
+/// what a sibling-only or an outsourced capability scores.
+const WHY_MIN_SCORE: f32 = 0.5;
 
 impl Engine {
     /// The explanation of company `f` for need `p` in view `v`. Term and
@@ -92,7 +88,8 @@ impl Engine {
             .map(|h| ConceptEvidence {
                 wanted: ontology.concept(h.want).name.clone(),
                 have: ontology.concept(h.have).name.clone(),
-                relation: relation_name(h.relation),
+                relation: h.relation,
+                        weight: h.mention,
                 source: e.concept_source(h.have).unwrap_or_default().to_owned(),
             })
             .collect()
@@ -198,7 +195,7 @@ fn sentence(
     let mut parts: Vec<String> = Vec::new();
     let mut shown: Vec<String> = concepts
         .iter()
-        .filter(|c| c.relation != "sibling")
+        .filter(|c| c.relation.strength() * c.weight >= WHY_MIN_SCORE)
         .take(3)
         .map(|c| {
             if c.source.is_empty() || c.source == c.have {
@@ -316,7 +313,8 @@ mod tests {
                     concepts.push(ConceptEvidence {
                         wanted: ctx.ontology.concept(h.want).name.clone(),
                         have: ctx.ontology.concept(h.have).name.clone(),
-                        relation: relation_name(h.relation),
+                        relation: h.relation,
+                        weight: h.mention,
                         source,
                     });
                 }

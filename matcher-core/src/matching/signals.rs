@@ -4,7 +4,7 @@
 //! equipment has no equipment signal, and its weight is shared among the
 //! signals that do apply rather than dragging every score down.
 
-use crate::concepts::{ConceptId, ConceptSet, Ontology};
+use crate::concepts::{ConceptId, ConceptSet, Ontology, Relation};
 use crate::index::records::CompanyFeatures;
 use crate::model::{Date, GeoPoint, JsicCode, MunicipalityCode};
 
@@ -212,7 +212,18 @@ pub fn equipment_match<'a>(wanted: &'a [String], have: &[String]) -> (f32, Vec<&
 pub struct ConceptHit {
     pub want: ConceptId,
     pub have: ConceptId,
-    pub relation: f32,
+    /// Where `have` stands to `want` in the hierarchy.
+    pub relation: Relation,
+    /// The company's mention weight of `have` (≤ 1: lower when it comes
+    /// from equipment, a clause that weakens it, or outsourcing).
+    pub mention: f32,
+}
+
+impl ConceptHit {
+    /// What the hit is worth: the relation's strength × the mention weight.
+    pub fn score(&self) -> f32 {
+        self.relation.strength() * self.mention
+    }
 }
 
 /// Hierarchy-aware concept similarity (exact > narrower > broader > sibling).
@@ -229,17 +240,21 @@ pub fn concept_similarity(
         den += weight;
         let mut best: Option<ConceptHit> = None;
         for &(have, hw) in &company.0 {
-            let r = ontology.relation(want, have) * hw.min(1.0);
-            if r > best.as_ref().map_or(0.0, |b| b.relation) {
-                best = Some(ConceptHit {
-                    want,
-                    have,
-                    relation: r,
-                });
+            let Some(relation) = ontology.relation_of(want, have) else {
+                continue;
+            };
+            let hit = ConceptHit {
+                want,
+                have,
+                relation,
+                mention: hw.min(1.0),
+            };
+            if hit.score() > best.as_ref().map_or(0.0, ConceptHit::score) {
+                best = Some(hit);
             }
         }
         if let Some(b) = best {
-            num += weight * b.relation;
+            num += weight * b.score();
             hits.push(b);
         }
     }

@@ -257,7 +257,10 @@ fn schemas(limits: &Limits) -> Value {
         "ConceptEvidence": all_required(&[
             ("wanted", s()),
             ("have", s()),
-            ("relation", json!({"type": "string", "enum": ["exact", "narrower", "broader", "sibling"]})),
+            ("relation", json!({"type": "string", "enum": ["exact", "narrower", "broader", "sibling"],
+                "description": "Where the company's concept stands to the wanted one in the hierarchy (only that)"})),
+            ("weight", json!({"type": "number", "minimum": 0, "maximum": 1,
+                "description": "How firmly the company offers it: 1 in its own text, lower when implied by equipment, outsourced or hedged"})),
             ("source", s()),
         ]),
         "Explanation": all_required(&[
