@@ -3,7 +3,7 @@
 //! commands; the last 100k report is `benches/REPORT.md`).
 //!
 //! ```sh
-//! bash scripts/bench-deps.sh                      # wrk, for the HTTP section
+//! bash scripts/bench-deps.sh                      # wrk (HTTP section), bm25s venv (baseline)
 //! cargo build --release -p matcher-http           # the server the HTTP section starts
 //! cargo run --release -p matcher-benches -- report --companies 100000 \
 //!     --out benches/REPORT --notes benches/report-notes.md
@@ -17,6 +17,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bm25s;
 mod http;
 mod markdown;
 mod report;

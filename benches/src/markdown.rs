@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::bm25s::Bm25sSection;
 use crate::report::Report;
 
 fn mb(b: u64) -> String {
@@ -187,6 +188,8 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
         b.needs, b.top_k, b.secs, b.needs_per_sec
     );
 
+    render_bm25s(&mut s, r.bm25s.as_ref(), &r.machine.build_profile);
+
     let _ = writeln!(s, "\n## Analyzer\n");
     let _ = writeln!(
         s,
@@ -286,4 +289,122 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
         s.push('\n');
     }
     s
+}
+
+fn ms(v: f64) -> String {
+    format!("{v:.2} ms")
+}
+
+/// The bm25s section (issue #13).
+fn render_bm25s(s: &mut String, b: Option<&Bm25sSection>, profile: &str) {
+    let _ = writeln!(s, "\n## Same-run baseline: bm25s\n");
+    let Some(b) = b else {
+        let _ = writeln!(s, "Not in this report (made before the section existed).");
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "The corpus above, analyzed by matcher's own analyzer (company: name, capabilities \
+         and products with refused work dropped, equipment; need: title and text with its \
+         scopes, equipment, deduplicated, no synonyms), written out as JSON Lines and indexed \
+         by bm25s in this run (`benches/bm25s_baseline.py`, venv of `scripts/bench-deps.sh`). \
+         bm25s here is **plain BM25** over one field: no constraints (region, certifications, \
+         visibility, the need's own company), no concepts, no bigrams, no rescoring, no \
+         explanations. matcher's numbers are the ones above, with explanations where the \
+         row says so. Only retrieval is timed on both sides. Status: {}.",
+        b.status
+    );
+    let Some(x) = &b.baseline else {
+        return;
+    };
+    if profile == "dev" {
+        let _ = writeln!(
+            s,
+            "\nThis is a **dev build**: matcher-core runs at opt-level 1 while bm25s runs \
+             numpy's optimized C, so the ratios below understate matcher; the release \
+             report's ratios are the ones to quote."
+        );
+    }
+    let l = &x.latency;
+    let other = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.2}"));
+    let _ = writeln!(s, "\n| | |\n|---|---|");
+    let _ = writeln!(
+        s,
+        "| bm25s | {} ({} backend, {}, k1 {}, b {}); numpy {}, Python {} |",
+        x.bm25s_version, x.backend, x.method, x.k1, x.b, x.numpy_version, x.python_version
+    );
+    let _ = writeln!(
+        s,
+        "| corpus | {} companies, {} tokens, vocabulary {}; terms written in {} ({}) |",
+        x.companies,
+        x.corpus_tokens,
+        x.vocabulary,
+        b.export_secs.map_or("n/a".into(), |v| format!("{v:.1} s")),
+        b.export_bytes.map_or("n/a".into(), mb)
+    );
+    let _ = writeln!(
+        s,
+        "| indexing (not compared) | {:.2} s `BM25().index` ({:.0} companies/s); reading the files {:.2} s |",
+        x.index_secs,
+        x.companies as f64 / x.index_secs.max(1e-9),
+        x.load_secs
+    );
+    let _ = writeln!(
+        s,
+        "| single need, top-{} | p50 {}, p95 {}, p99 {}, max {}, mean {} over {} needs (after {} warm-up), \
+         one `retrieve` call each; {:.1} terms per need, {} needs with no term in the vocabulary; \
+         other processes {} cores |",
+        l.top_k,
+        ms(l.p50_ms),
+        ms(l.p95_ms),
+        ms(l.p99_ms),
+        ms(l.max_ms),
+        ms(l.mean_ms),
+        l.needs,
+        l.warmup,
+        l.mean_terms,
+        l.needs_without_known_terms,
+        other(l.other_cores)
+    );
+    if let Some(bb) = &x.batch {
+        let _ = writeln!(
+            s,
+            "| batch, top-{} | **{:.0} needs/s** on {} thread ({} open needs in {:.2} s, CPU {:.2} s); \
+             other processes {} cores |",
+            bb.top_k,
+            bb.needs_per_sec,
+            bb.threads,
+            bb.needs,
+            bb.secs,
+            bb.cpu_secs,
+            other(bb.other_cores)
+        );
+    }
+    if !b.comparisons.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n| | matcher (this report) | bm25s | ratio | goal | met |\n|---|---|---|---|---|---|"
+        );
+        for c in &b.comparisons {
+            let met = match c.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "",
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {}: {:.2} {} | {}: {:.2} {} | **{:.2} ×** | {} | {} |",
+                c.name,
+                c.matcher,
+                c.matcher_value,
+                c.unit,
+                c.bm25s,
+                c.bm25s_value,
+                c.unit,
+                c.ratio,
+                c.goal.as_deref().unwrap_or(""),
+                met
+            );
+        }
+    }
 }

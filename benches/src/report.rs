@@ -12,7 +12,7 @@ use matcher_core::model::{Need, NeedStatus};
 use matcher_core::{fixtures, Context, Engine, Role};
 use serde::{Deserialize, Serialize};
 
-use crate::http;
+use crate::{bm25s, http};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
@@ -54,6 +54,16 @@ pub struct Args {
     /// fresh key file and the key it prints is used).
     #[arg(long, env = "MATCHER_BENCH_KEY")]
     pub api_key: Option<String>,
+    /// Skip the bm25s baseline section.
+    #[arg(long)]
+    pub no_bm25s: bool,
+    /// Python with bm25s installed (default: the venv of scripts/bench-deps.sh,
+    /// `$BENCH_VENV` or bench-venv/ in the target folder of this executable).
+    #[arg(long)]
+    pub bm25s_python: Option<PathBuf>,
+    /// Seconds after which the bm25s baseline is stopped (the section then says failed).
+    #[arg(long, default_value_t = 600)]
+    pub bm25s_timeout_secs: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,6 +84,9 @@ pub struct Report {
     #[serde(default)]
     pub probe: Option<ProbeOut>,
     pub http: http::HttpSection,
+    /// The same-run bm25s baseline (issue #13); absent in older reports.
+    #[serde(default)]
+    pub bm25s: Option<bm25s::Bm25sSection>,
     pub targets: Vec<Target>,
 }
 
@@ -394,7 +407,53 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         .cloned();
     drop(engine);
 
-    // 6. A fresh process: open time and memory while serving.
+    // 6. The same corpus in bm25s (plain BM25), in this run.
+    let bm25s = if args.no_bm25s {
+        bm25s::Bm25sSection::skipped("skipped: --no-bm25s")
+    } else {
+        let pool = |l: &Latency| {
+            format!(
+                "matcher p50, `Engine::match_need` top-{}, explanations {}, {}, {} needs",
+                l.top_k,
+                if l.explain { "on" } else { "off" },
+                l.pool,
+                l.needs
+            )
+        };
+        let numbers = bm25s::MatcherNumbers {
+            latency: latency.iter().map(|l| (pool(l), l.p50_ms)).collect(),
+            batch: (
+                format!(
+                    "matcher `batch::run`, all {} open needs, top-{}, no explanations, rayon pool ({} threads)",
+                    batch.needs,
+                    batch.top_k,
+                    rayon::current_num_threads()
+                ),
+                batch.needs_per_sec,
+            ),
+        };
+        say("bm25s: the same-run baseline");
+        let s = bm25s::section(
+            &ctx,
+            &cfg,
+            &all_needs,
+            &sample,
+            &tmp.path().join("bm25s"),
+            bm25s::python(args.bm25s_python.as_deref()),
+            std::time::Duration::from_secs(args.bm25s_timeout_secs),
+            &numbers,
+        );
+        say(format!("bm25s: {}", s.status));
+        for c in &s.comparisons {
+            say(format!(
+                "bm25s: {} {:.3} / bm25s {:.3} = {:.2}",
+                c.name, c.matcher_value, c.bm25s_value, c.ratio
+            ));
+        }
+        s
+    };
+
+    // 7. A fresh process: open time and memory while serving.
     let probe = run_probe(&data);
     let serving_probe = match &probe {
         Ok(p) => {
@@ -415,7 +474,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         }
     };
 
-    // 7. HTTP.
+    // 8. HTTP.
     let http = if args.no_http {
         http::HttpSection::skipped("skipped: --no-http")
     } else {
@@ -478,6 +537,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         serving_memory,
         probe: probe.ok(),
         http,
+        bm25s: Some(bm25s),
         targets: Vec::new(),
     };
     report.targets = targets(&report);
@@ -1006,6 +1066,50 @@ fn targets(r: &Report) -> Vec<Target> {
             "Engine::open only; Context::load (dictionary, tables) is separate".into()
         },
     });
+    // Issue #13: ratios to bm25s measured in this run (scale-free goals).
+    let cmp = |name: &str| {
+        r.bm25s
+            .as_ref()
+            .and_then(|b| b.comparisons.iter().find(|c| c.name == name))
+    };
+    let bm25s_status = r
+        .bm25s
+        .as_ref()
+        .map_or("not in this report".to_owned(), |b| b.status.clone());
+    for (name, title, goal, unit) in [
+        (
+            "p50 latency",
+            "p50 vs bm25s (same run)",
+            "matcher p50 ≤ 0.5 × bm25s p50",
+            "ms",
+        ),
+        (
+            "batch throughput",
+            "batch vs bm25s (same run)",
+            "matcher batch ≥ 4 × bm25s single-thread needs/s",
+            "needs/s",
+        ),
+    ] {
+        out.push(match cmp(name) {
+            Some(c) => Target {
+                name: title.into(),
+                target: goal.into(),
+                measured: format!(
+                    "{:.2} × ({:.2} {unit} / {:.2} {unit})",
+                    c.ratio, c.matcher_value, c.bm25s_value
+                ),
+                met: c.met,
+                note: format!("{}; {}", c.matcher, c.bm25s),
+            },
+            None => Target {
+                name: title.into(),
+                target: goal.into(),
+                measured: "not measured".into(),
+                met: None,
+                note: bm25s_status.clone(),
+            },
+        });
+    }
     let find = |s: &str| r.analyzer.iter().find(|a| a.text == s);
     if let (Some(prose), Some(np), Some(bl)) = (
         find("2 KB prose"),
