@@ -293,3 +293,80 @@ fn evidence_from_another_ontology_is_computed_again() {
     let e = Engine::open(&data, Arc::new(other)).expect("reopen");
     assert_eq!(explanations(&e), want);
 }
+
+/// The relation says where the company's concept stands in the hierarchy,
+/// nothing else: an exact concept found through a machine, or outsourced,
+/// is "exact" with its lower weight (it used to read "narrower" and
+/// "sibling"), and only what the company firmly offers enters the "why".
+#[test]
+fn concept_relation_is_the_hierarchy_and_the_weight_is_apart() {
+    let e = Engine::in_memory(ctx()).expect("engine");
+    let by_machine = company(
+        r#"{"id":"zz-machine","name":"機械保有精工","municipality_code":"131113","industry_codes":["24"],
+            "capabilities":"アルミ部品の試作を承ります。",
+            "equipment":[{"name":"5軸マシニングセンタ","maker":"DMG森精機","count":2}],
+            "updated_at":"2026-06-01"}"#,
+    );
+    let outsourced = company(
+        r#"{"id":"zz-outsourced","name":"外注精工","municipality_code":"131113","industry_codes":["24"],
+            "capabilities":"板金加工が主力です。5軸加工は協力会社に外注しています。",
+            "updated_at":"2026-06-01"}"#,
+    );
+    let in_house = company(
+        r#"{"id":"zz-in-house","name":"自社精工","municipality_code":"131113","industry_codes":["24"],
+            "capabilities":"5軸加工でインペラを削り出します。",
+            "updated_at":"2026-06-01"}"#,
+    );
+    e.upsert_companies(vec![by_machine, outsourced, in_house])
+        .unwrap();
+    let n = need(
+        r#"{"id":"zz-need-5ax","kind":"subcontracting","title":"5軸加工の依頼先",
+            "text":"5軸加工ができる会社を探しています。"}"#,
+    );
+    let r = e
+        .match_need(&n, Role::Coordinator, &MatchOptions::default())
+        .unwrap();
+    let five_axis = |id: &str| {
+        let m = r
+            .matches
+            .iter()
+            .find(|m| m.company_id == id)
+            .unwrap_or_else(|| panic!("{id} not matched: {r:?}"));
+        let x = m.explanation.as_ref().unwrap();
+        let c = x
+            .concepts
+            .iter()
+            .find(|c| c.wanted == "5軸加工")
+            .unwrap_or_else(|| panic!("{id}: no 5軸加工 evidence: {x:?}"))
+            .clone();
+        (c, x.why.clone())
+    };
+    let (machine, machine_why) = five_axis("zz-machine");
+    let (out, out_why) = five_axis("zz-outsourced");
+    let (own, own_why) = five_axis("zz-in-house");
+    for (c, id) in [
+        (&machine, "machine"),
+        (&out, "outsourced"),
+        (&own, "in-house"),
+    ] {
+        assert_eq!(c.have, "5軸加工", "{id}");
+        assert_eq!(
+            serde_json::to_value(c.relation).unwrap(),
+            "exact",
+            "{id}: {c:?}"
+        );
+    }
+    assert_eq!(own.weight, 1.0);
+    assert!(machine.weight < 1.0 && machine.weight >= 0.5, "{machine:?}");
+    assert!(out.weight < machine.weight, "{out:?} vs {machine:?}");
+    assert!(
+        machine.source.starts_with("equipment: 5軸マシニングセンタ"),
+        "{machine:?}"
+    );
+    assert!(own_why.contains("5軸加工"), "{own_why}");
+    assert!(machine_why.contains("5軸加工"), "{machine_why}");
+    assert!(
+        !out_why.contains("5軸加工に対応"),
+        "outsourced is no offer: {out_why}"
+    );
+}

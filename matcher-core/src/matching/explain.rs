@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::signals::{self, N_SIGNALS};
-use crate::concepts::Relation;
 use super::PreparedNeed;
+use crate::concepts::Relation;
 use crate::index::evidence::{Cited, FIELDS};
 use crate::index::records::CompanyFeatures;
 use crate::index::{Engine, EngineError, View};
@@ -89,7 +89,7 @@ impl Engine {
                 wanted: ontology.concept(h.want).name.clone(),
                 have: ontology.concept(h.have).name.clone(),
                 relation: h.relation,
-                        weight: h.mention,
+                weight: h.mention,
                 source: e.concept_source(h.have).unwrap_or_default().to_owned(),
             })
             .collect()
