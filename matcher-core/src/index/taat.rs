@@ -37,9 +37,6 @@ pub(crate) fn accumulate(
 ) -> tantivy::Result<()> {
     let stats = v.statistics(role);
     for (term, boost) in clauses {
-        if stats.doc_freq(term)? == 0 {
-            continue;
-        }
         let weight = Bm25Weight::for_terms(stats.as_ref(), std::slice::from_ref(term))?;
         for (ord, seg) in v.companies.segment_readers().iter().enumerate() {
             let inverted = seg.inverted_index(term.field())?;

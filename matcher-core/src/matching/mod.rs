@@ -160,6 +160,8 @@ pub(crate) struct PreparedNeed<'a> {
     pub concepts: ConceptSet,
     /// Concepts used to retrieve candidates (all mentions, mention weights).
     pub concept_query: ConceptSet,
+    /// `concepts` with their relation to every ontology concept, for rescoring.
+    pub wanted: signals::WantedConcepts,
     pub origin: Option<(GeoPoint, Option<MunicipalityCode>)>,
     pub wanted_jsic: Vec<crate::model::JsicCode>,
     pub wanted_equipment: Vec<String>,
@@ -249,11 +251,13 @@ impl Engine {
         } else {
             need.industry_codes.clone()
         };
+        let wanted = signals::WantedConcepts::new(&ctx.ontology, &concepts);
         PreparedNeed {
             need,
             terms,
             concepts,
             concept_query,
+            wanted,
             origin,
             wanted_jsic,
             wanted_equipment: need
@@ -416,8 +420,7 @@ impl Engine {
                 if applies[Signal::Concepts] {
                     // Hierarchy-aware similarity, blended with the concept channel's
                     // BM25 (which weighs rarity and profile length).
-                    let sim =
-                        signals::concept_similarity(&ctx.ontology, &p.concepts, &f.concepts).0;
+                    let sim = p.wanted.similarity(&f.concepts);
                     row[Signal::Concepts] =
                         (1.0 - CONCEPT_BM25_SHARE) * sim + CONCEPT_BM25_SHARE * cand.concept;
                 }

@@ -226,6 +226,59 @@ impl ConceptHit {
     }
 }
 
+/// A need's concepts with their relation to every concept of the
+/// ontology worked out once: rescoring asks for hundreds of candidates
+/// how each of their concepts stands to each wanted one, and the hierarchy
+/// walk for each pair was a tenth of a match.
+pub struct WantedConcepts {
+    wants: Vec<(ConceptId, f32, Vec<Option<Relation>>)>,
+}
+
+impl WantedConcepts {
+    pub fn new(ontology: &Ontology, need: &ConceptSet) -> WantedConcepts {
+        let n = ontology.len();
+        WantedConcepts {
+            wants: need
+                .0
+                .iter()
+                .map(|&(want, weight)| {
+                    let table = (0..n)
+                        .map(|have| ontology.relation_of(want, have as ConceptId))
+                        .collect();
+                    (want, weight, table)
+                })
+                .collect(),
+        }
+    }
+
+    /// [`concept_similarity`]'s score, from the tables: the same number.
+    pub fn similarity(&self, company: &ConceptSet) -> f32 {
+        let mut num = 0.0f32;
+        let mut den = 0.0f32;
+        for (_, weight, table) in &self.wants {
+            den += weight;
+            let mut best = 0.0f32;
+            for &(have, hw) in &company.0 {
+                let Some(relation) = table.get(have as usize).copied().flatten() else {
+                    continue;
+                };
+                let score = relation.strength() * hw.min(1.0);
+                if score > best {
+                    best = score;
+                }
+            }
+            if best > 0.0 {
+                num += weight * best;
+            }
+        }
+        if den == 0.0 {
+            0.0
+        } else {
+            num / den
+        }
+    }
+}
+
 /// Hierarchy-aware concept similarity (exact > narrower > broader > sibling).
 /// `need` carries final weights (mention × kind × rarity, see `prepare_need`).
 pub fn concept_similarity(
@@ -268,6 +321,32 @@ pub fn concept_similarity(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tables give exactly the pairwise walk's similarity, on every
+    /// fixture need against every fixture company.
+    #[test]
+    fn wanted_concepts_match_the_pairwise_similarity() {
+        let dir = crate::fixtures::fixtures_dir();
+        let ctx = crate::Context::load(&dir).unwrap();
+        let o = &ctx.ontology;
+        let companies = crate::fixtures::companies(&dir, &ctx.taxonomy)
+            .unwrap()
+            .records;
+        let needs = crate::fixtures::needs(&dir, &ctx.taxonomy).unwrap().records;
+        let mut nonzero = 0;
+        for n in &needs {
+            let want = o.need_concepts(n);
+            let tables = WantedConcepts::new(o, &want);
+            for c in &companies {
+                let have =
+                    crate::index::records::CompanyFeatures::new(c, &ctx.taxonomy, o).concepts;
+                let a = concept_similarity(o, &want, &have).0;
+                assert_eq!(tables.similarity(&have).to_bits(), a.to_bits());
+                nonzero += usize::from(a > 0.0);
+            }
+        }
+        assert!(nonzero > 100, "{nonzero}");
+    }
 
     fn codes(v: &[&str]) -> Vec<JsicCode> {
         v.iter().map(|c| c.parse().unwrap()).collect()
