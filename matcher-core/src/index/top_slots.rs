@@ -86,56 +86,17 @@ impl TopN {
 
 /// The best `limit` (slot, score) pairs of a per-slot score array (see
 /// `taat.rs`) among the slots with a positive score that pass `keep`,
-/// best first, ties to the lower slot.
-///
-/// Not one filtered pass over every slot, which was a third of a batch at
-/// 100k (`keep` ran for tens of thousands of slots before the threshold
-/// rose). A strided sample of the scores estimates the score `t` above
-/// which about `4 × limit` slots lie; one pass compares every score with
-/// `t`, and only the slots at or above it are filtered and ranked. If
-/// fewer than `limit` of those pass `keep` (a need with a narrow region),
-/// a second pass adds the slots below `t`. Exact either way: when `limit`
-/// slots at or above `t` pass, no slot below `t` can be among the best.
+/// best first, ties to the lower slot. `keep` runs only for a slot whose
+/// score can still enter: after the first cut, most slots cost one
+/// comparison.
 pub(crate) fn best(scores: &[f32], limit: usize, keep: impl Fn(u32) -> bool) -> Vec<(u32, Score)> {
+    let mut top = TopN::new(limit);
     if limit == 0 {
         return Vec::new();
     }
-    const SAMPLE: usize = 4096;
-    let stride = (scores.len() / SAMPLE).max(1);
-    let mut sample: Vec<f32> = scores
-        .iter()
-        .step_by(stride)
-        .copied()
-        .filter(|&s| s > 0.0)
-        .collect();
-    // Sampled scores above `t` stand for `stride` slots each.
-    let above = limit.saturating_mul(4) / stride;
-    let t = if above < sample.len() {
-        let (_, t, _) = sample.select_nth_unstable_by(above, |a, b| b.total_cmp(a));
-        *t
-    } else {
-        0.0
-    };
-    let mut top = TopN::new(limit);
-    let mut passed = 0usize;
-    let mut consider = |top: &mut TopN, slot: usize, s: f32| -> usize {
-        if s >= top.threshold() && keep(slot as u32) {
-            top.push(Entry(s, slot as u32));
-            1
-        } else {
-            0
-        }
-    };
-    for (slot, &s) in scores.iter().enumerate() {
-        if s > 0.0 && s >= t {
-            passed += consider(&mut top, slot, s);
-        }
-    }
-    if passed < limit && t > 0.0 {
-        for (slot, &s) in scores.iter().enumerate() {
-            if s > 0.0 && s < t {
-                consider(&mut top, slot, s);
-            }
+    for (slot, &score) in scores.iter().enumerate() {
+        if score > 0.0 && score >= top.threshold() && keep(slot as u32) {
+            top.push(Entry(score, slot as u32));
         }
     }
     top.into_sorted()
@@ -185,7 +146,7 @@ mod tests {
         assert!(best(&scores, 0, |_| true).is_empty());
     }
 
-    /// The two-pass selection equals a plain filtered scan, for filters
+    /// The selection equals a plain filtered scan and sort, for filters
     /// that pass most slots, few, or none.
     #[test]
     fn best_equals_a_filtered_scan() {
