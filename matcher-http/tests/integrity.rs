@@ -198,6 +198,11 @@ async fn slot_reuse_during_portal_mutual_matches_never_mixes_or_leaks() {
         answers += a;
         problems.extend(p);
     }
+    eprintln!(
+        "slot reuse: {CYCLES} cycles, {} portal answers checked, {} wrong",
+        answers + problems.len(),
+        problems.len()
+    );
     assert!(answers > 0, "no portal answer completed during the writes");
     assert!(
         problems.is_empty(),
