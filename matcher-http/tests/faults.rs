@@ -96,20 +96,23 @@ async fn get_status(c: &reqwest::Client, base: &str, path: &str) -> u16 {
         .unwrap_or(0)
 }
 
+/// The JSON answer of an admin request.
+async fn admin_json(req: reqwest::RequestBuilder) -> Value {
+    req.bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Ids of the companies whose id starts with `prefix`, from the paged list.
 async fn listed(c: &reqwest::Client, base: &str, prefix: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut offset = 0;
     loop {
-        let v: Value = c
-            .get(format!("{base}/v1/companies?limit=100&offset={offset}"))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = admin_json(c.get(format!("{base}/v1/companies?limit=100&offset={offset}"))).await;
         let items = v["items"].as_array().cloned().unwrap_or_default();
         if items.is_empty() {
             break;
@@ -141,16 +144,11 @@ async fn total(c: &reqwest::Client, base: &str) -> usize {
 
 /// Search hits among `ids` for the words every test company has.
 async fn searchable(c: &reqwest::Client, base: &str, name: &str) -> bool {
-    let v: Value = c
-        .post(format!("{base}/v1/search"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"query": format!("\"{name}\""), "limit": 10}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = admin_json(
+        c.post(format!("{base}/v1/search"))
+            .json(&json!({"query": format!("\"{name}\""), "limit": 10})),
+    )
+    .await;
     v["hits"]
         .as_array()
         .is_some_and(|h| h.iter().any(|x| x["name"] == name))

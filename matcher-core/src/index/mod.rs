@@ -757,14 +757,9 @@ impl Engine {
         Ok(Some(v.companies.doc(*addr)?))
     }
 
-    /// A need by id.
+    /// A need by id, with its owner (what a coordinator sees).
     pub fn need(&self, id: &str) -> Option<Need> {
-        let v = self.view();
-        let rec = &v.records;
-        rec.needs
-            .slot_of(id)
-            .and_then(|s| rec.needs.get(s))
-            .map(|e| e.need.clone())
+        self.need_for(id, Role::Coordinator)
     }
 
     /// A need by id as `role` may see it (see [`View::need_as_seen`]).
@@ -804,17 +799,9 @@ impl Engine {
         ids
     }
 
-    /// All needs, sorted by id.
+    /// All needs, sorted by id, with their owners (what a coordinator sees).
     pub fn needs(&self) -> Vec<Need> {
-        let v = self.view();
-        let mut out: Vec<Need> = v
-            .records
-            .needs
-            .iter()
-            .map(|(_, e)| e.need.clone())
-            .collect();
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        out
+        self.needs_for(Role::Coordinator)
     }
 
     /// Number of companies (all roles) and needs.
