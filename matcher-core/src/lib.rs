@@ -3,6 +3,9 @@
 //! See `ARCHITECTURE.md` at the repository root for the codemap.
 
 pub mod analysis;
+/// For the criterion benches only (see the module's docs).
+#[doc(hidden)]
+pub mod bench_api;
 pub mod concepts;
 pub mod data_file;
 pub mod fixtures;

@@ -40,6 +40,9 @@ const CONCEPT_BM25_SHARE: f32 = 0.5;
 /// final candidate count.
 const CHANNEL_DEPTH: usize = 2;
 
+/// A retrieval channel's hits: (slot, score), best first.
+pub(crate) type SlotScores = Vec<(u32, f32)>;
+
 /// Largest top-k a caller may ask for.
 pub const MAX_TOP_K: usize = 200;
 
@@ -302,14 +305,17 @@ impl Engine {
         (text, concepts)
     }
 
-    /// Candidates for a prepared need: (slot, bm25), best first, cut to the configured size.
-    pub(crate) fn candidates(
+    /// The two retrieval channels of a prepared need, each its best
+    /// `CHANNEL_DEPTH × candidates` (slot, BM25) that pass privacy and the
+    /// hard constraints: term-at-a-time accumulation, then filtered top-M
+    /// selection (the retrieval hot loop; `candidates` fuses the two).
+    pub(crate) fn channels(
         &self,
         v: &View,
         p: &PreparedNeed,
         role: Role,
         ab: Ablation,
-    ) -> Result<Vec<Candidate>, EngineError> {
+    ) -> Result<(SlotScores, SlotScores), EngineError> {
         let (text_terms, concept_terms) = self.candidate_clauses(p);
         let rec = &v.records;
         let constraints = Constraints::new(p.need, p.origin.map(|o| o.0), &self.ctx.taxonomy);
@@ -338,6 +344,19 @@ impl Engine {
             taat::accumulate(v, role, &concept_terms, &mut acc)?;
             top_slots::best(&acc, depth, keep_slot)
         };
+        Ok((text, concepts))
+    }
+
+    /// Candidates for a prepared need: (slot, bm25), best first, cut to the configured size.
+    pub(crate) fn candidates(
+        &self,
+        v: &View,
+        p: &PreparedNeed,
+        role: Role,
+        ab: Ablation,
+    ) -> Result<Vec<Candidate>, EngineError> {
+        let (text, concepts) = self.channels(v, p, role, ab)?;
+        let rec = &v.records;
         let max_t = text.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
         let max_c = concepts.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
         // slot → (text bm25, fused order key, concept channel score)
