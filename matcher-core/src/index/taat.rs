@@ -9,7 +9,8 @@
 //! `Vec<f32>` indexed by company slot: one sequential pass per list, no
 //! merging, no per-document dispatch. The scores are tantivy's own
 //! ([`Bm25Weight`] with the view's statistics — public-only for a
-//! portal), summed in clause order as the union sums them.
+//! portal), summed in clause order; float rounding may differ from the
+//! union's in the last bit (`matcher eval` was unchanged by the switch).
 //!
 //! The accumulator is indexed by slot (through the view's per-segment
 //! `doc → slot` map), so deleted documents never score and the top-M

@@ -142,17 +142,9 @@ impl View {
         query: &dyn tantivy::query::Query,
         collector: &C,
     ) -> tantivy::Result<C::Fruit> {
-        match role {
-            Role::Public => self.companies.search_with_statistics_provider(
-                query,
-                collector,
-                &PublicProvider {
-                    stats: &self.public,
-                    searcher: &self.companies,
-                },
-            ),
-            Role::Coordinator | Role::Admin => self.companies.search(query, collector),
-        }
+        let stats = self.statistics(role);
+        self.companies
+            .search_with_statistics_provider(query, collector, stats.as_ref())
     }
 }
 
