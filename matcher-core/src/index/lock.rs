@@ -59,7 +59,10 @@ impl DirLock {
                     .read_to_string(&mut s)
                     .ok()
                     .and_then(|_| s.trim().parse().ok());
-                return Err(LockError::Held { path, holder });
+                return Err(LockError::Held {
+                    path: dir.to_path_buf(),
+                    holder,
+                });
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
