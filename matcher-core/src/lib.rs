@@ -3,6 +3,7 @@
 //! See `ARCHITECTURE.md` at the repository root for the codemap.
 
 pub mod analysis;
+pub mod audit;
 /// For the criterion benches only (see the module's docs).
 #[doc(hidden)]
 pub mod bench_api;
@@ -12,8 +13,10 @@ pub mod fixtures;
 pub mod generator;
 pub mod import;
 pub mod index;
+pub mod journal;
 pub mod matching;
 pub mod model;
+pub mod outcomes;
 pub mod persist;
 pub mod taxonomy;
 

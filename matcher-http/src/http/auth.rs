@@ -296,6 +296,16 @@ impl ApiKeys {
     }
 
     /// The caller for the key in `headers`, or 401.
+    /// The caller a key in plain text belongs to (the console's login form).
+    pub fn lookup(&self, key: &str) -> Option<Caller> {
+        let h = hash_key(key.trim());
+        self.by_hash.get(&h).map(|e| Caller {
+            name: e.name.clone(),
+            role: e.role,
+            key_hash: h,
+        })
+    }
+
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let key = presented_key(headers)?;
         let h = hash_key(&key);

@@ -51,6 +51,8 @@ pub enum Kind {
     /// holds the data folder.
     WriteUnavailable,
     Overloaded,
+    /// An outcome move the state machine refuses (skipped stage, finished pair).
+    IllegalTransition,
 }
 
 impl Kind {
@@ -74,6 +76,7 @@ impl Kind {
             Kind::Timeout => "timeout",
             Kind::WriteUnavailable => "write-unavailable",
             Kind::Overloaded => "overloaded",
+            Kind::IllegalTransition => "illegal-transition",
         }
     }
 
@@ -84,7 +87,7 @@ impl Kind {
             Kind::Forbidden => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::Conflict | Kind::IllegalTransition => StatusCode::CONFLICT,
             Kind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UriTooLong => StatusCode::URI_TOO_LONG,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -118,6 +121,7 @@ impl Kind {
             Kind::Timeout => "The request took too long",
             Kind::WriteUnavailable => "Writes are refused until the index writer is reopened",
             Kind::Overloaded => "The server is busy",
+            Kind::IllegalTransition => "This outcome move is not allowed from the pair's stage",
         }
     }
 
@@ -126,7 +130,7 @@ impl Kind {
     }
 
     /// Every kind, for the OpenAPI document.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::MalformedJson,
         Kind::BadRequest,
         Kind::Unauthorized,
@@ -145,6 +149,7 @@ impl Kind {
         Kind::Timeout,
         Kind::WriteUnavailable,
         Kind::Overloaded,
+        Kind::IllegalTransition,
     ];
 }
 
@@ -351,6 +356,17 @@ impl From<EngineError> for ApiError {
                 ApiError::new(Kind::WriteUnavailable, e.to_string())
             }
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<matcher_core::outcomes::OutcomeError> for ApiError {
+    fn from(e: matcher_core::outcomes::OutcomeError) -> Self {
+        use matcher_core::outcomes::OutcomeError;
+        match e {
+            OutcomeError::Transition(t) => ApiError::new(Kind::IllegalTransition, t.to_string()),
+            OutcomeError::Invalid { field, reason } => ApiError::invalid(field, reason),
+            OutcomeError::Journal(j) => ApiError::internal(j),
         }
     }
 }

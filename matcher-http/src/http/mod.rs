@@ -193,6 +193,8 @@ pub fn router(state: AppState) -> Router {
         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
         // Statuses are in the response line; server errors are logged where they happen.
         .on_failure(());
+    // The coordinator console (HTML, its own log-in) beside the API.
+    let r = r.merge(crate::console::router());
     let mut r = r
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -267,7 +269,17 @@ fn index_mtime(dir: &Path) -> Option<u64> {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-fn open_engine(config: &ServeConfig) -> Result<Engine, BoxError> {
+/// The engine and the journals of the data folder (outcomes, audit).
+fn open_engine(
+    config: &ServeConfig,
+) -> Result<
+    (
+        Engine,
+        matcher_core::outcomes::Outcomes,
+        matcher_core::audit::Audit,
+    ),
+    BoxError,
+> {
     let mut ctx = Context::load(&config.fixtures_dir)?;
     if let Some(c) = &config.match_config {
         ctx.match_config = MatchConfig::load(c)?;
@@ -293,7 +305,9 @@ fn open_engine(config: &ServeConfig) -> Result<Engine, BoxError> {
             config.data_dir.display()
         );
     }
-    Ok(engine)
+    let outcomes = matcher_core::outcomes::Outcomes::open(&config.data_dir)?;
+    let audit = matcher_core::audit::Audit::open(&config.data_dir)?;
+    Ok((engine, outcomes, audit))
 }
 
 /// Limits from the environment: `MATCHER_RATE_LIMIT` (`N` requests per
@@ -385,7 +399,10 @@ pub async fn serve_until(
         .map_err(|e| -> BoxError { format!("opening the index panicked: {e}").into() })
         .and_then(|r| r);
     let engine = match opened {
-        Ok(e) => Arc::new(e),
+        Ok((e, outcomes, audit)) => {
+            state.set_stores(Arc::new(outcomes), Arc::new(audit));
+            Arc::new(e)
+        }
         Err(e) => {
             let _ = stop_tx.send(true);
             let _ = server.await;

@@ -349,6 +349,68 @@ fn schemas(limits: &Limits) -> Value {
             ("office", r("GeoPoint")),
         ]),
         "Status": all_required(&[("status", s())]),
+        "Stage": {"type": "string", "enum": ["proposed", "contacted", "meeting", "deal", "declined"],
+                  "description": "提案 → 連絡 → 面談 → 成約, or 見送り (declined) from any open stage; one stage forward at a time."},
+        "DeclineReason": {"type": "string", "enum": ["price", "capacity", "capability", "partner_declined", "need_withdrawn", "no_response", "other"],
+                          "description": "Why a pair was declined (`other` needs `text`)."},
+        "Change": obj(&[
+            ("kind", json!({"type": "string", "enum": ["need_received", "moved", "note"]})),
+            ("to", r("Stage")),
+            ("reason", r("DeclineReason")),
+            ("text", s()),
+        ], &["kind"]),
+        "Event": obj(&[
+            ("seq", int()),
+            ("at", json!({"type": "integer", "description": "Unix time, seconds"})),
+            ("who", json!({"type": "string", "description": "the API key's name"})),
+            ("need_id", s()),
+            ("company_id", s()),
+            ("change", r("Change")),
+        ], &["seq", "at", "who", "need_id", "change"]),
+        "Pair": obj(&[
+            ("need_id", s()),
+            ("company_id", s()),
+            ("stage", r("Stage")),
+            ("since", int()),
+            ("proposed_by", s()),
+            ("proposed_at", int()),
+            ("reason", r("DeclineReason")),
+            ("note", s()),
+            ("history", arr(r("Event"))),
+        ], &["need_id", "company_id", "stage", "since", "proposed_by", "proposed_at", "history"]),
+        "Shortlist": all_required(&[("need_id", s()), ("items", arr(r("Pair")))]),
+        "ShortlistAdd": obj(&[("company_id", record_id()), ("note", s())], &["company_id"]),
+        "OutcomeBody": obj(&[
+            ("need_id", record_id()),
+            ("company_id", record_id()),
+            ("to", r("Stage")),
+            ("reason", r("DeclineReason")),
+            ("text", s()),
+        ], &["need_id", "company_id"]),
+        "EventsPage": obj(&[("items", arr(r("Event"))), ("next_after", int())], &["items"]),
+        "KpiRow": all_required(&[
+            ("period", s()),
+            ("label", s()),
+            ("group", s()),
+            ("needs_received", int()),
+            ("proposals", int()),
+            ("contacts", int()),
+            ("meetings", int()),
+            ("deals", int()),
+            ("declined", int()),
+            ("contact_rate", nullable(num())),
+            ("meeting_rate", nullable(num())),
+            ("deal_rate", nullable(num())),
+            ("proposal_to_deal", nullable(num())),
+            ("median_days_to_deal", nullable(num())),
+        ]),
+        "AuditEntry": all_required(&[
+            ("at", int()),
+            ("who", s()),
+            ("role", s()),
+            ("company_id", s()),
+            ("via", json!({"type": "string", "enum": ["console", "api"]})),
+        ]),
     })
 }
 
@@ -573,6 +635,59 @@ fn operation(id: &str, limits: &Limits) -> Option<Op> {
             errors: &[400, 409, 413, 415, 422],
             ..op("needs", "Create a need")
         },
+        "getShortlist" => Op {
+            description: "The need's shortlist: every proposed pair with its stage, note and history.".into(),
+            params: vec![path_id("need")],
+            responses: vec![ok("200", "the shortlist", r("Shortlist"))],
+            errors: &[404],
+            ..op("outcomes", "A need's shortlist")
+        },
+        "addToShortlist" => Op {
+            description: "Propose a candidate for the need (stage 提案), with a note. Recorded durably with the key's name and the time.".into(),
+            params: vec![path_id("need")],
+            body: Some(json_req(r("ShortlistAdd"))),
+            responses: vec![ok("201", "the pair", r("Pair"))],
+            errors: &[400, 404, 409, 413, 415, 422],
+            ..op("outcomes", "Shortlist a candidate")
+        },
+        "listOutcomes" => Op {
+            description: "The outcome event log, oldest first; page with `after` = the last `seq` seen.".into(),
+            params: vec![
+                query("need_id", s(), "events of one need"),
+                query("after", int(), "events after this seq (default 0)"),
+                query("limit", json!({"type": "integer", "minimum": 1, "maximum": limits.max_page}), "page size (default 100)"),
+            ],
+            responses: vec![ok("200", "events", r("EventsPage"))],
+            errors: &[422],
+            ..op("outcomes", "Outcome events")
+        },
+        "recordOutcome" => Op {
+            description: "Move a shortlisted pair one stage forward (`to`), or decline it (`to: declined` with a `reason`; `other` needs `text`), or, without `to`, add a note. An illegal move is 409 `illegal-transition` naming what to record first.".into(),
+            body: Some(json_req(r("OutcomeBody"))),
+            responses: vec![ok("201", "the pair as it now stands", r("Pair"))],
+            errors: &[400, 404, 409, 413, 415, 422],
+            ..op("outcomes", "Record an outcome")
+        },
+        "kpis" => Op {
+            description: "Needs received, proposals, contacts, meetings, deals (成約件数), conversions and median days need→deal, per month or Japanese fiscal year (April–March, Japan time), overall or per coordinator key.".into(),
+            params: vec![
+                query("period", json!({"type": "string", "enum": ["month", "fiscal_year"]}), "default month"),
+                query("by", json!({"type": "string", "enum": ["all", "coordinator"]}), "default all"),
+            ],
+            responses: vec![ok("200", "KPI rows, oldest period first", arr(r("KpiRow")))],
+            errors: &[422],
+            ..op("outcomes", "KPIs")
+        },
+        "audit" => Op {
+            description: "Who read a restricted company's profile, when and through what (console or API), newest first.".into(),
+            params: vec![
+                query("company_id", s(), "reads of one company"),
+                query("limit", json!({"type": "integer", "minimum": 1}), "at most (default 100)"),
+            ],
+            responses: vec![ok("200", "audit entries", arr(r("AuditEntry")))],
+            errors: &[422],
+            ..op("outcomes", "Audit of restricted profiles")
+        },
         "getNeed" => Op {
             params: vec![path_id("need")],
             responses: vec![ok("200", "the need", r("Need"))],
@@ -780,7 +895,7 @@ pub fn document(limits: &Limits) -> Value {
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }, { "apiKey": [] }],
         "tags": [
-            {"name": "companies"}, {"name": "needs"}, {"name": "search"},
+            {"name": "companies"}, {"name": "needs"}, {"name": "outcomes"}, {"name": "search"},
             {"name": "matching"}, {"name": "batch"}, {"name": "taxonomy"}, {"name": "health"}
         ],
         "paths": paths,

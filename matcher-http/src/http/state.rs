@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use matcher_core::audit::Audit;
+use matcher_core::outcomes::Outcomes;
 use matcher_core::Engine;
 
 use super::auth::ApiKeys;
@@ -146,6 +148,12 @@ pub enum Work {
 
 pub(crate) struct Inner {
     engine: OnceLock<Arc<Engine>>,
+    /// The outcome journal and the restricted-profile audit trail (in the
+    /// data folder when served; in memory for states built without one).
+    outcomes: OnceLock<Arc<Outcomes>>,
+    audit: OnceLock<Arc<Audit>>,
+    /// Logged-in console sessions.
+    pub console: crate::console::Sessions,
     pub keys: ApiKeys,
     pub limits: Limits,
     pub cors_origins: Vec<String>,
@@ -209,6 +217,9 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 engine: OnceLock::new(),
+                outcomes: OnceLock::new(),
+                audit: OnceLock::new(),
+                console: crate::console::Sessions::default(),
                 keys,
                 jobs: Jobs::default(),
                 metrics: Metrics::default(),
@@ -258,6 +269,33 @@ impl AppState {
             .get()
             .cloned()
             .ok_or_else(ApiError::not_ready)
+    }
+
+    /// Use these stores for outcomes and audit (call before the engine is
+    /// set: `serve` opens them from the data folder).
+    pub fn set_stores(&self, outcomes: Arc<Outcomes>, audit: Arc<Audit>) {
+        let _ = self.inner.outcomes.set(outcomes);
+        let _ = self.inner.audit.set(audit);
+    }
+
+    /// The outcome store; in memory if none was set when the engine opened.
+    pub fn outcomes(&self) -> ApiResult<Arc<Outcomes>> {
+        self.engine()?;
+        Ok(self
+            .inner
+            .outcomes
+            .get_or_init(|| Arc::new(Outcomes::in_memory()))
+            .clone())
+    }
+
+    /// The audit trail of restricted-profile reads.
+    pub fn audit(&self) -> ApiResult<Arc<Audit>> {
+        self.engine()?;
+        Ok(self
+            .inner
+            .audit
+            .get_or_init(|| Arc::new(Audit::in_memory()))
+            .clone())
     }
 
     pub fn is_ready(&self) -> bool {

@@ -4,7 +4,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use matcher_core::model::{validate, Company};
+use matcher_core::model::{validate, Company, Visibility};
 use matcher_core::Role;
 
 use super::bulk::{self, ImportQuery, ImportReport};
@@ -50,8 +50,19 @@ pub async fn get_one(
 ) -> ApiResult<Json<Company>> {
     let role = caller.core_role();
     let key = id.clone();
+    let st = state.clone();
     let found = state
-        .run(Work::Plain, move |e| Ok(e.company(&key, role)?))
+        .run(Work::Plain, move |e| {
+            let c = e.company(&key, role)?;
+            // Staff reads of restricted profiles are audited (portals
+            // never get one).
+            if c.as_ref()
+                .is_some_and(|c| c.visibility == Visibility::Restricted)
+            {
+                super::outcomes::audit_read(&st, &caller, &key, "api")?;
+            }
+            Ok(c)
+        })
         .await?;
     found
         .map(Json)

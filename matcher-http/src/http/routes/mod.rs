@@ -8,6 +8,7 @@ pub mod companies;
 pub mod health;
 pub mod matching;
 pub mod needs;
+pub mod outcomes;
 pub mod search;
 pub mod taxonomy;
 
@@ -150,7 +151,7 @@ pub fn endpoints(limits: &Limits) -> Vec<Endpoint> {
         ep(
             Method::POST,
             "/v1/needs",
-            Admin,
+            Staff,
             "createNeed",
             post(needs::create),
         ),
@@ -164,14 +165,14 @@ pub fn endpoints(limits: &Limits) -> Vec<Endpoint> {
         ep(
             Method::PUT,
             "/v1/needs/{id}",
-            Admin,
+            Staff,
             "replaceNeed",
             put(needs::replace),
         ),
         ep(
             Method::DELETE,
             "/v1/needs/{id}",
-            Admin,
+            Staff,
             "deleteNeed",
             delete(needs::remove),
         ),
@@ -190,6 +191,43 @@ pub fn endpoints(limits: &Limits) -> Vec<Endpoint> {
             post(needs::import).layer(bulk),
         )
         .with_own_deadline(),
+        // Shortlists and outcomes (staff data)
+        ep(
+            Method::GET,
+            "/v1/needs/{id}/shortlist",
+            Staff,
+            "getShortlist",
+            get(outcomes::shortlist_get),
+        ),
+        ep(
+            Method::POST,
+            "/v1/needs/{id}/shortlist",
+            Staff,
+            "addToShortlist",
+            post(outcomes::shortlist_add),
+        ),
+        ep(
+            Method::GET,
+            "/v1/outcomes",
+            Staff,
+            "listOutcomes",
+            get(outcomes::events),
+        ),
+        ep(
+            Method::POST,
+            "/v1/outcomes",
+            Staff,
+            "recordOutcome",
+            post(outcomes::record),
+        ),
+        ep(Method::GET, "/v1/kpis", Staff, "kpis", get(outcomes::kpis)),
+        ep(
+            Method::GET,
+            "/v1/audit",
+            Admin,
+            "audit",
+            get(outcomes::audit),
+        ),
         // Search and matching
         ep(
             Method::POST,

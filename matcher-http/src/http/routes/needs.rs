@@ -85,8 +85,16 @@ pub async fn get_one(
         .ok_or_else(|| ApiError::not_found("need", &id))
 }
 
-async fn write(state: &AppState, mut n: Need, must_be_new: bool) -> ApiResult<Written<Need>> {
+/// Validate and store a need; a new one is logged as received (KPIs) in
+/// the name of `who`.
+pub(crate) async fn write(
+    state: &AppState,
+    who: &str,
+    mut n: Need,
+    must_be_new: bool,
+) -> ApiResult<Written<Need>> {
     let st = state.clone();
+    let who = who.to_owned();
     let w = state
         .run(Work::Plain, move |engine| {
             let warnings = validate::need(&mut n, &engine.ctx.taxonomy)?;
@@ -103,6 +111,14 @@ async fn write(state: &AppState, mut n: Need, must_be_new: bool) -> ApiResult<Wr
                 )));
             }
             let summary = engine.upsert_needs(vec![n.clone()])?;
+            if summary.created > 0 {
+                st.outcomes()?.record(matcher_core::outcomes::Request {
+                    who,
+                    need_id: n.id.clone(),
+                    company_id: None,
+                    change: matcher_core::outcomes::Change::NeedReceived,
+                })?;
+            }
             Ok(Written {
                 id: n.id.to_string(),
                 created: summary.created > 0,
@@ -129,27 +145,31 @@ fn written_response(w: Written<Need>) -> Response {
     res
 }
 
-/// `POST /v1/needs` (admin): 201, or 409 if the id exists.
+/// `POST /v1/needs` (staff): 201, or 409 if the id exists.
 pub async fn create(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ApiJson(n): ApiJson<Need>,
 ) -> ApiResult<Response> {
-    Ok(written_response(write(&state, n, true).await?))
+    Ok(written_response(
+        write(&state, &caller.name, n, true).await?,
+    ))
 }
 
-/// `PUT /v1/needs/{id}` (admin): replace or create.
+/// `PUT /v1/needs/{id}` (staff): replace or create.
 pub async fn replace(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     PathId(id): PathId,
     ApiJsonValue(v): ApiJsonValue,
 ) -> ApiResult<Response> {
     let n: Need = from_value(with_path_id(v, &id)?)?;
-    Ok(written_response(write(&state, n, false).await?))
+    Ok(written_response(
+        write(&state, &caller.name, n, false).await?,
+    ))
 }
 
-/// `DELETE /v1/needs/{id}` (admin): 204 or 404.
+/// `DELETE /v1/needs/{id}` (staff): 204 or 404.
 pub async fn remove(
     State(state): State<AppState>,
     _caller: Caller,
