@@ -9,7 +9,8 @@
 //! broader/narrower hierarchy. Extraction finds surfaces in normalized text
 //! (so width, case and long-vowel variants meet), weights each mention by
 //! its clause scope (refused work counts nothing, outsourced work little, a
-//! need's exclusions and self-description nothing), and adds the concepts a
+//! need's exclusions, self-description and in-house work nothing, its
+//! nice-to-haves little; see [`NeedScoping`]), and adds the concepts a
 //! company's equipment implies even when its text does not say them.
 
 use std::collections::HashMap;
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::normalize::normalize;
-use crate::analysis::scope::{scope_at, scopes, ScopeKind};
+use crate::analysis::scope::{need_scopes, scope_at, scopes, ScopeKind};
 use crate::analysis::{normalize_key, Analyzer, TermKind};
 use crate::model::{Company, JsicCode, Need};
 use std::sync::Arc;
@@ -105,6 +106,12 @@ pub struct Mention {
     pub via: Via,
     /// The matched text as written.
     pub evidence: String,
+    /// The clause scope it stands in, if any (its weight already reflects it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ScopeKind>,
+    /// Found only through a head word (ホームページ of ホームページ制作).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub head_word: bool,
 }
 
 /// Which part of a company profile a mention was found in (its offsets are
@@ -283,12 +290,114 @@ impl std::fmt::Debug for Ontology {
     }
 }
 
+/// Head words that in a need describe the request's circumstances rather
+/// than a capability: documents and procedure (資格を取得, ご説明, 図面あり,
+/// 成績書, 補助金, 紹介案件), the relation and the asker (異業種交流,
+/// 研究機関, 医療分野, 委託先, 若手の教育), and the workpiece's properties
+/// (材質, 寸法, 公差, 1ロット, 側面, 摩耗した). Each is a head word of the
+/// bundled ontology (a test checks it) that, in a need, evokes a concept
+/// the need does not ask for (図面 → 製図, 補助 → 健康食品, 整理 → 染色).
+/// Content words with a poor mapping (デバイス → IoT, 人手 → FA) are not
+/// boilerplate and stay: measured, dropping them cost more than it gained.
+/// In a need they evoke nothing (see [`NeedHeadWords::Distinctive`]); in a
+/// profile they stay, where a company that writes 図面作成 or 材質 says
+/// something about itself with them.
+const NEED_HEAD_STOP: &[&str] = &[
+    // documents and procedure (図面あり, 成績書, 補助金, 紹介案件, 色の調整)
+    "取得",
+    "説明",
+    "案内",
+    "紹介",
+    "図面",
+    "成績",
+    "規格",
+    "表示",
+    "補助",
+    "原価",
+    "単位",
+    "状況",
+    "整理",
+    "修正",
+    "調整",
+    // the relation and the asker (異業種交流, 研究機関, 医療分野, 委託先, エンドユーザー)
+    "交流",
+    "機関",
+    "分野",
+    "研究",
+    "顧客",
+    "委託",
+    "用品",
+    "特注",
+    "セット",
+    // as the analyzer emits it (long vowels normalized: エンドユーザー)
+    "ユーザ",
+    "エンド",
+    "地域",
+    "技能",
+    // the workpiece and its properties (材質, 寸法, 公差, 1ロット, 側面, 摩耗した)
+    "材質",
+    "寸法",
+    "公差",
+    "ロット",
+    "側面",
+    "断面",
+    "摩耗",
+];
+
+/// Which head words a need's text may evoke concepts through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NeedHeadWords {
+    /// Every head word, as in profiles.
+    All,
+    /// Head words except the boilerplate ones (`NEED_HEAD_STOP`).
+    Distinctive,
+    /// None: a need evokes concepts only by full surface forms and equipment.
+    None,
+}
+
+/// How a need's clauses and words weigh its concepts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NeedScoping {
+    /// Weight of a concept named only in a nice-to-have clause (できれば,
+    /// 尚可, 望ましい), against 1 for a requirement.
+    pub optional_weight: f32,
+    /// Weight of a query word found only in a nice-to-have clause.
+    pub optional_text_weight: f32,
+    /// Weight of a concept named only in the owner's self-description
+    /// (弊社は…を営んでおります): not a requirement, 0 by default.
+    pub self_weight: f32,
+    /// Weight of a query word found only in the owner's self-description.
+    pub self_text_weight: f32,
+    /// Which head words evoke concepts in a need.
+    pub head_words: NeedHeadWords,
+    /// Whether a self-description opened by its topic (当社は…で、) runs to
+    /// the end of its sentence (see [`crate::analysis::scope::need_scopes`]).
+    pub self_to_sentence_end: bool,
+}
+
+impl Default for NeedScoping {
+    fn default() -> Self {
+        NeedScoping {
+            optional_weight: 0.3,
+            optional_text_weight: 0.5,
+            self_weight: 0.0,
+            self_text_weight: 0.0,
+            head_words: NeedHeadWords::Distinctive,
+            self_to_sentence_end: false,
+        }
+    }
+}
+
 /// Weight of a mention by the clause it stands in.
-fn scope_weight(kind: Option<ScopeKind>) -> f32 {
+fn scope_weight(kind: Option<ScopeKind>, need: Option<&NeedScoping>) -> f32 {
     match kind {
         None => 1.0,
         Some(ScopeKind::Outsourced) => 0.2,
-        Some(ScopeKind::Refused | ScopeKind::Excluded | ScopeKind::SelfDescription) => 0.0,
+        Some(ScopeKind::Optional) => need.map_or(1.0, |n| n.optional_weight),
+        Some(ScopeKind::SelfDescription) => need.map_or(0.0, |n| n.self_weight),
+        Some(ScopeKind::Refused | ScopeKind::Excluded | ScopeKind::InHouse) => 0.0,
     }
 }
 
@@ -480,9 +589,30 @@ impl Ontology {
         self.fingerprint
     }
 
-    /// Concept mentions in free text. `is_need` selects the clause rules.
+    /// Concept mentions in free text. `is_need` selects the clause rules
+    /// (and, for a need, the default [`NeedScoping`]).
     pub fn extract_text(&self, text: &str, is_need: bool) -> Vec<Mention> {
-        self.extract_analyzed(text, &self.analyze(text, is_need))
+        if is_need {
+            return self.extract_need_text(text, &NeedScoping::default());
+        }
+        self.extract_with(text, &self.analyze(text, false), None)
+    }
+
+    /// Concept mentions in a need's text, weighed by `scoping`.
+    pub fn extract_need_text(&self, text: &str, scoping: &NeedScoping) -> Vec<Mention> {
+        self.extract_with(text, &self.analyze_need(text, scoping), Some(scoping))
+    }
+
+    /// A need's text analyzed with `scoping`'s clause rules.
+    pub fn analyze_need(&self, text: &str, scoping: &NeedScoping) -> AnalyzedText {
+        AnalyzedText {
+            terms: self
+                .analyzer
+                .as_ref()
+                .map(|an| an.analyze(text))
+                .unwrap_or_default(),
+            scopes: need_scopes(text, scoping.self_to_sentence_end),
+        }
     }
 
     /// The analysis concept extraction needs: terms (for head words) when
@@ -497,9 +627,20 @@ impl Ontology {
         }
     }
 
-    /// [`Ontology::extract_text`] over a text already analyzed (its terms
-    /// find head words, its scopes weigh every mention).
+    /// [`Ontology::extract_text`] over a profile text already analyzed
+    /// (its terms find head words, its scopes weigh every mention).
     pub fn extract_analyzed(&self, text: &str, analyzed: &AnalyzedText) -> Vec<Mention> {
+        self.extract_with(text, analyzed, None)
+    }
+
+    /// Mentions in `text`; `need` is `Some` for a need's text, with how
+    /// its scopes and head words count.
+    fn extract_with(
+        &self,
+        text: &str,
+        analyzed: &AnalyzedText,
+        need: Option<&NeedScoping>,
+    ) -> Vec<Mention> {
         let norm = normalize(text);
         let sc = &analyzed.scopes;
         let mut out = Vec::new();
@@ -509,7 +650,8 @@ impl Ontology {
                 continue;
             }
             let (s, e) = norm.orig_span(m.start(), m.end());
-            let weight = scope_weight(scope_at(sc, s, e));
+            let scope = scope_at(sc, s, e);
+            let weight = scope_weight(scope, need);
             for &c in &self.surface_concepts[p] {
                 out.push(Mention {
                     concept: c,
@@ -518,13 +660,16 @@ impl Ontology {
                     end: e,
                     via: Via::Text,
                     evidence: text[s..e].to_owned(),
+                    scope,
+                    head_word: false,
                 });
             }
         }
         // Machines named in the text imply what they do (NC旋盤10台 → 旋削).
         for m in self.equipment.find_iter(&norm.text) {
             let (s, e) = norm.orig_span(m.start(), m.end());
-            let weight = 0.9 * scope_weight(scope_at(sc, s, e));
+            let scope = scope_at(sc, s, e);
+            let weight = 0.9 * scope_weight(scope, need);
             for &c in &self.equipment_concepts[m.pattern().as_usize()] {
                 out.push(Mention {
                     concept: c,
@@ -533,19 +678,28 @@ impl Ontology {
                     end: e,
                     via: Via::Text,
                     evidence: text[s..e].to_owned(),
+                    scope,
+                    head_word: false,
                 });
             }
         }
         // Head words not already inside a surface match.
-        if self.analyzer.is_some() {
+        let head_words = need.map_or(NeedHeadWords::All, |n| n.head_words);
+        if self.analyzer.is_some() && head_words != NeedHeadWords::None {
             for t in &analyzed.terms {
                 let Some(cs) = self.head_words.get(&t.term) else {
                     continue;
                 };
+                if head_words == NeedHeadWords::Distinctive
+                    && NEED_HEAD_STOP.contains(&t.term.as_str())
+                {
+                    continue;
+                }
                 if out.iter().any(|m| m.start <= t.start && t.end <= m.end) {
                     continue;
                 }
-                let weight = HEAD_WEIGHT * scope_weight(scope_at(sc, t.start, t.end));
+                let scope = scope_at(sc, t.start, t.end);
+                let weight = HEAD_WEIGHT * scope_weight(scope, need);
                 for &c in cs {
                     out.push(Mention {
                         concept: c,
@@ -554,6 +708,8 @@ impl Ontology {
                         end: t.end,
                         via: Via::Text,
                         evidence: text[t.start..t.end].to_owned(),
+                        scope,
+                        head_word: true,
                     });
                 }
             }
@@ -616,14 +772,25 @@ impl Ontology {
         mentions
     }
 
-    /// The concepts a need asks for: title, text and wanted equipment.
+    /// The concepts a need asks for: title, text and wanted equipment
+    /// (with the default [`NeedScoping`]).
     pub fn need_concepts(&self, n: &Need) -> ConceptSet {
-        ConceptSet::from_mentions(&self.need_mentions(n))
+        self.need_concepts_scoped(n, &NeedScoping::default())
+    }
+
+    /// [`Ontology::need_concepts`] with the given scoping.
+    pub fn need_concepts_scoped(&self, n: &Need, scoping: &NeedScoping) -> ConceptSet {
+        ConceptSet::from_mentions(&self.need_mentions_scoped(n, scoping))
     }
 
     pub fn need_mentions(&self, n: &Need) -> Vec<Mention> {
-        let mut mentions = self.extract_text(&n.title, true);
-        mentions.extend(self.extract_text(&n.text, true));
+        self.need_mentions_scoped(n, &NeedScoping::default())
+    }
+
+    /// Every concept mention of a need, weighed by `scoping`.
+    pub fn need_mentions_scoped(&self, n: &Need, scoping: &NeedScoping) -> Vec<Mention> {
+        let mut mentions = self.extract_need_text(&n.title, scoping);
+        mentions.extend(self.extract_need_text(&n.text, scoping));
         for e in &n.equipment {
             mentions.extend(self.extract_equipment(e));
         }
@@ -737,4 +904,121 @@ fn ascii_word_boundary(text: &str, start: usize, end: usize) -> bool {
     let left = start == 0 || !b[start - 1].is_ascii_alphabetic();
     let right = end >= b.len() || !b[end].is_ascii_alphabetic();
     left && right
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ontology() -> Ontology {
+        let dir = crate::fixtures::fixtures_dir();
+        let analyzer = Arc::new(Analyzer::from_dir(&dir.join("dict")).expect("analyzer"));
+        Ontology::load(&dir.join("concepts.jsonl"), Some(analyzer)).expect("ontology")
+    }
+
+    /// Each concept's weight in a need text, as the need's concept set holds it.
+    fn weights(o: &Ontology, text: &str, scoping: &NeedScoping) -> ConceptSet {
+        ConceptSet::from_mentions(&o.extract_need_text(text, scoping))
+    }
+
+    fn id(o: &Ontology, name: &str) -> ConceptId {
+        o.id(name).unwrap_or_else(|| panic!("no concept {name}"))
+    }
+
+    #[test]
+    fn the_owners_self_description_weighs_nothing() {
+        let o = ontology();
+        let d = NeedScoping::default();
+        let (sheet, cutting) = (id(&o, "precision_sheet_metal"), id(&o, "cutting"));
+        for text in [
+            "当社（大田区）では精密板金が中心です。アルミ部品の切削加工をお願いしたい。",
+            "大田区で精密板金を手がける会社です。アルミ部品の切削加工をお願いしたい。",
+            "精密板金会社からの相談です。アルミ部品の切削加工をお願いしたい。",
+            "私どもは精密板金を営んでおりますが、アルミ部品の切削加工をお願いしたい。",
+        ] {
+            let w = weights(&o, text, &d);
+            assert_eq!(w.weight(sheet), 0.0, "{text}");
+            assert_eq!(w.weight(cutting), 1.0, "{text}");
+        }
+        // a want in the same sentence as the owner is still a want
+        let w = weights(&o, "当社では精密板金の外注先を探しています。", &d);
+        assert_eq!(w.weight(sheet), 1.0);
+        // configured to count a little, it does
+        let some = NeedScoping {
+            self_weight: 0.2,
+            ..NeedScoping::default()
+        };
+        let w = weights(&o, "大田区で精密板金を手がける会社です。", &some);
+        assert_eq!(w.weight(sheet), 0.2);
+    }
+
+    #[test]
+    fn nice_to_haves_weigh_little_and_in_house_work_nothing() {
+        let o = ontology();
+        let d = NeedScoping::default();
+        let (cutting, anodizing) = (id(&o, "cutting"), id(&o, "anodizing"));
+        let w = weights(
+            &o,
+            "アルミ筐体の切削加工をお願いしたい。できればアルマイト処理まで。",
+            &d,
+        );
+        assert_eq!(w.weight(cutting), 1.0);
+        assert_eq!(w.weight(anodizing), d.optional_weight);
+        assert!(d.optional_weight > 0.0 && d.optional_weight < 1.0);
+        let w = weights(
+            &o,
+            "アルミ筐体の切削加工をお願いしたい。アルマイト処理があればなお良い。",
+            &d,
+        );
+        assert_eq!(w.weight(anodizing), d.optional_weight);
+        let w = weights(
+            &o,
+            "アルミ筐体の切削加工をお願いしたい。アルマイトはこちらで手配します。",
+            &d,
+        );
+        assert_eq!(w.weight(anodizing), 0.0);
+        assert_eq!(w.weight(cutting), 1.0);
+        // the mention says why
+        let m = o.extract_need_text("アルマイトはこちらで手配します。", &d);
+        assert!(m
+            .iter()
+            .any(|m| m.concept == anodizing && m.scope == Some(ScopeKind::InHouse)));
+    }
+
+    #[test]
+    fn boilerplate_head_words_evoke_nothing_in_a_need() {
+        let o = ontology();
+        let cad = id(&o, "cad_drafting");
+        let pmark = id(&o, "privacy_mark");
+        let text = "図面あり。ISO9001の資格を取得している会社に限ります。";
+        let all = NeedScoping {
+            head_words: NeedHeadWords::All,
+            ..NeedScoping::default()
+        };
+        let w = weights(&o, text, &all);
+        assert!(w.weight(cad) > 0.0 && w.weight(pmark) > 0.0, "{w:?}");
+        let w = weights(&o, text, &NeedScoping::default());
+        assert_eq!(w.weight(cad), 0.0);
+        assert_eq!(w.weight(pmark), 0.0);
+        // a distinctive head word still evokes its concept in a need
+        let web = id(&o, "website_production");
+        let w = weights(&o, "ホームページを新しくしたい。", &NeedScoping::default());
+        assert_eq!(w.weight(web), HEAD_WEIGHT);
+        // and a profile keeps every head word
+        let m = o.extract_text("図面を受けて製作します。", false);
+        assert!(m.iter().any(|m| m.concept == cad && m.head_word));
+    }
+
+    /// The stop-list names head words of the bundled ontology: a word that
+    /// is not one stops nothing and does not belong in it.
+    #[test]
+    fn every_need_stop_word_is_a_head_word() {
+        let o = ontology();
+        let missing: Vec<&str> = NEED_HEAD_STOP
+            .iter()
+            .copied()
+            .filter(|w| !o.head_words.contains_key(*w))
+            .collect();
+        assert!(missing.is_empty(), "not head words: {missing:?}");
+    }
 }

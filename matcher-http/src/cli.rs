@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
+use matcher_core::analysis::scope::ScopeKind;
 use matcher_core::analysis::Analyzer;
 use matcher_core::import::{self, Encoding, Format};
 use matcher_core::matching::{batch, eval, MatchConfig, MatchOptions};
@@ -265,6 +266,10 @@ pub fn concepts(env: &Env, text: &str, json: bool, need: bool) -> CliResult {
         end: usize,
         evidence: &'a str,
         broader: Vec<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        scope: Option<ScopeKind>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        head_word: bool,
     }
     let rows: Vec<Row> = mentions
         .iter()
@@ -277,6 +282,8 @@ pub fn concepts(env: &Env, text: &str, json: bool, need: bool) -> CliResult {
                 start: m.start,
                 end: m.end,
                 evidence: &m.evidence,
+                scope: m.scope,
+                head_word: m.head_word,
                 broader: ontology
                     .ancestors(m.concept)
                     .iter()
@@ -288,14 +295,35 @@ pub fn concepts(env: &Env, text: &str, json: bool, need: bool) -> CliResult {
     if json {
         println!("{}", serde_json::to_string(&rows)?);
     } else {
+        // The scope decisions first: which clauses count for less or nothing.
+        for sc in matcher_core::analysis::scope::scopes(text, need) {
+            let kind = serde_json::to_value(sc.kind)?;
+            println!(
+                "# scope\t{}\t{}..{}\t「{}」",
+                kind.as_str().unwrap_or_default(),
+                sc.start,
+                sc.end,
+                &text[sc.start..sc.end]
+            );
+        }
         for r in rows {
-            let note = if r.weight == 0.0 {
-                "  (out of scope: not counted)"
-            } else if r.weight <= 0.2 {
-                "  (outsourced: counts little)"
-            } else {
-                ""
-            };
+            let mut note = match r.scope {
+                Some(ScopeKind::Outsourced) => "  (outsourced: counts little)",
+                Some(ScopeKind::Optional) => "  (nice-to-have: counts little)",
+                Some(ScopeKind::SelfDescription) => {
+                    "  (out of scope: not counted — the owner describing itself)"
+                }
+                Some(ScopeKind::InHouse) => {
+                    "  (out of scope: not counted — done or supplied in-house)"
+                }
+                Some(ScopeKind::Excluded) => "  (out of scope: not counted — excluded)",
+                Some(ScopeKind::Refused) => "  (out of scope: not counted — not offered)",
+                None => "",
+            }
+            .to_owned();
+            if r.head_word {
+                note.push_str("  (head word only)");
+            }
             println!(
                 "{}\t{}\t{}..{}\t「{}」\t⊂ {}{note}",
                 r.concept,

@@ -29,13 +29,14 @@ impl Analyzer {
 }
 
 /// Whether a term in a clause of this kind still states an offer or a
-/// request: work sent out to partners is still work the company can take on.
+/// request: work sent out to partners is still work the company can take
+/// on, a nice-to-have is still asked for (see [`ScopeKind::counts`]).
 pub fn counts(kind: Option<ScopeKind>) -> bool {
-    matches!(kind, Some(ScopeKind::Outsourced) | None)
+    kind.is_none_or(ScopeKind::counts)
 }
 
 impl AnalyzedText {
-    /// The terms outside refused, excluded and self-description clauses
+    /// The terms outside refused, excluded, self-description and in-house clauses
     /// (what [`Analyzer::analyze_scoped`] returns).
     pub fn scoped(&self) -> impl Iterator<Item = &Term> {
         self.terms

@@ -139,10 +139,7 @@ impl Analyzer {
         let scopes = scope::scopes(text, is_need);
         let mut terms = self.analyze(text);
         if !scopes.is_empty() {
-            terms.retain(|t| match scope::scope_at(&scopes, t.start, t.end) {
-                Some(scope::ScopeKind::Outsourced) | None => true,
-                Some(_) => false,
-            });
+            terms.retain(|t| analyzed::counts(scope::scope_at(&scopes, t.start, t.end)));
         }
         terms
     }

@@ -115,7 +115,7 @@ impl Engine {
             .iter()
             .filter(|h| {
                 p.wanted_jsic
-                    .iter()
+                    .all_codes()
                     .any(|w| w.division() == h.division() && w.division().is_some())
             })
             .map(|j| {

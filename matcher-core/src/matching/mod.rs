@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tantivy::Term;
 
+use crate::analysis::scope::ScopeKind;
 use crate::concepts::ConceptSet;
 use crate::index::query::{self, QueryTerm};
 use crate::index::records::CompanyFeatures;
@@ -31,7 +32,7 @@ use constraints::Constraints;
 use signals::{PerSignal, Signal, SignalRow, SizeHint, N_SIGNALS};
 
 pub use explain::{Evidence, Explanation};
-pub use weights::{MatchConfig, Weights};
+pub use weights::{MatchConfig, WantedIndustries, Weights};
 
 /// Share of the concept signal taken from the concept channel's BM25 (the
 /// rest is the hierarchy-aware similarity).
@@ -166,7 +167,7 @@ pub(crate) struct PreparedNeed<'a> {
     /// `concepts` with their relation to every ontology concept, for rescoring.
     pub wanted: signals::WantedConcepts,
     pub origin: Option<(GeoPoint, Option<MunicipalityCode>)>,
-    pub wanted_jsic: Vec<crate::model::JsicCode>,
+    pub wanted_jsic: signals::WantedJsic,
     pub wanted_equipment: Vec<String>,
     pub size: Option<SizeHint>,
     pub owner_slot: Option<u32>,
@@ -188,21 +189,54 @@ impl Engine {
     ) -> PreparedNeed<'a> {
         let ctx = &self.ctx;
         let text = format!("{}\n{}", need.title, need.text);
-        let analyzed = ctx.analyzer.analyze_scoped(&text, true);
-        let mut terms = if ab.synonyms {
-            query::expand_terms(&ctx.analyzer, &analyzed)
-        } else {
-            let mut v: Vec<QueryTerm> = Vec::new();
-            for t in &analyzed {
-                if !v.iter().any(|q| q.term == t.term) {
-                    v.push(QueryTerm {
-                        term: t.term.clone(),
-                        weight: 1.0,
-                    });
+        let scoping = &ctx.match_config.scoping;
+        // Words of the request, and (weighing less) words only a
+        // nice-to-have clause asks for; the rest of the text is out of scope.
+        let analyzed = crate::analysis::analyzed::AnalyzedText {
+            terms: ctx.analyzer.analyze(&text),
+            scopes: crate::analysis::scope::need_scopes(&text, scoping.self_to_sentence_end),
+        };
+        let (mut required, mut optional, mut own) = (Vec::new(), Vec::new(), Vec::new());
+        for t in &analyzed.terms {
+            match crate::analysis::scope::scope_at(&analyzed.scopes, t.start, t.end) {
+                None | Some(ScopeKind::Outsourced) => required.push(t.clone()),
+                Some(ScopeKind::Optional) => optional.push(t.clone()),
+                Some(ScopeKind::SelfDescription) => own.push(t.clone()),
+                Some(_) => {}
+            }
+        }
+        let query_terms = |terms: &[crate::analysis::Term]| {
+            if ab.synonyms {
+                query::expand_terms(&ctx.analyzer, terms)
+            } else {
+                let mut v: Vec<QueryTerm> = Vec::new();
+                for t in terms {
+                    if !v.iter().any(|q| q.term == t.term) {
+                        v.push(QueryTerm {
+                            term: t.term.clone(),
+                            weight: 1.0,
+                        });
+                    }
+                }
+                v
+            }
+        };
+        let mut terms = query_terms(&required);
+        for (group, factor) in [
+            (&optional, scoping.optional_text_weight),
+            (&own, scoping.self_text_weight),
+        ] {
+            if factor <= 0.0 || group.is_empty() {
+                continue;
+            }
+            for q in query_terms(group) {
+                let weight = q.weight * factor;
+                match terms.iter_mut().find(|t| t.term == q.term) {
+                    Some(t) => t.weight = t.weight.max(weight),
+                    None => terms.push(QueryTerm { weight, ..q }),
                 }
             }
-            v
-        };
+        }
         for e in &need.equipment {
             for t in ctx.analyzer.analyze(e) {
                 if !terms.iter().any(|q| q.term == t.term) {
@@ -218,7 +252,7 @@ impl Engine {
         // signal also weighs what kind of concept it is (a process says more
         // than a material) and how rare it is among companies.
         let (concepts, concept_query) = if ab.concepts {
-            let all = ctx.ontology.need_concepts(need);
+            let all = ctx.ontology.need_concepts_scoped(need, scoping);
             let weighted = all
                 .0
                 .iter()
@@ -249,10 +283,20 @@ impl Engine {
                 let m = *r.municipality_codes.first()?;
                 ctx.taxonomy.office(m).map(|p| (p, Some(m)))
             });
-        let wanted_jsic = if need.industry_codes.is_empty() {
-            owner.map(|o| o.jsic.clone()).unwrap_or_default()
+        // The industries wanted: those the need names; else those its
+        // requirements imply (or, configured so, the owner's own).
+        let wanted_jsic = if !need.industry_codes.is_empty() {
+            signals::WantedJsic::codes(&need.industry_codes)
         } else {
-            need.industry_codes.clone()
+            match ctx.match_config.wanted_industries {
+                WantedIndustries::Owner => {
+                    signals::WantedJsic::codes(owner.map(|o| o.jsic.as_slice()).unwrap_or(&[]))
+                }
+                WantedIndustries::Concepts => {
+                    signals::WantedJsic::from_concepts(&ctx.ontology, &concept_query)
+                }
+                WantedIndustries::None => signals::WantedJsic::default(),
+            }
         };
         let wanted = signals::WantedConcepts::new(&ctx.ontology, &concepts);
         PreparedNeed {
@@ -448,7 +492,7 @@ impl Engine {
                         signals::equipment_match(&p.wanted_equipment, &f.equipment).0;
                 }
                 if applies[Signal::Jsic] {
-                    row[Signal::Jsic] = signals::jsic_proximity(&p.wanted_jsic, &f.jsic, |c| {
+                    row[Signal::Jsic] = p.wanted_jsic.proximity(&f.jsic, |c| {
                         ctx.taxonomy.section_of(c).and_then(|s| s.bytes().next())
                     });
                 }
@@ -853,6 +897,68 @@ mod tests {
 
     use super::*;
     use crate::{fixtures, Context};
+
+    /// A need that names no industry asks, through the JSIC signal, for the
+    /// industries of its requirements, not for its owner's: a sheet-metal
+    /// shop (JSIC 24) looking for a molder wants JSIC 18.
+    #[test]
+    fn wanted_industries_are_the_requirements_not_the_owners() {
+        let dir = fixtures::fixtures_dir();
+        let mut ctx = Context::load(&dir).unwrap();
+        let need: Need = serde_json::from_value(serde_json::json!({
+            "id": "t-1", "company_id": "tk-005", "kind": "subcontracting",
+            "title": "樹脂カバーの成形先",
+            "text": "弊社は大田区で精密板金を営んでおります。装置の樹脂カバーを射出成形で作ってくれる会社を探しています。",
+        }))
+        .unwrap();
+        let codes = |engine: &Engine| {
+            let v = engine.view();
+            let p = engine.prepare_need(&v, &need, Ablation::FULL, Role::Coordinator);
+            let mut c: Vec<String> = p.wanted_jsic.all_codes().map(|c| c.to_string()).collect();
+            c.sort();
+            c.dedup();
+            c
+        };
+        let load = |ctx: Context| {
+            let engine = Engine::in_memory(Arc::new(ctx)).unwrap();
+            fixtures::load_into(&engine, &dir).unwrap();
+            engine
+        };
+        ctx.match_config.wanted_industries = WantedIndustries::Owner;
+        let owner = codes(&load(ctx));
+        assert_eq!(owner, ["24"], "the owner tk-005 is a sheet-metal shop");
+        let engine = load(Context::load(&dir).unwrap());
+        let wanted = codes(&engine);
+        assert!(wanted.contains(&"18".to_owned()), "{wanted:?}");
+        assert!(!wanted.contains(&"24".to_owned()), "{wanted:?}");
+        // named industries win over both
+        let mut named = need.clone();
+        named.industry_codes = vec!["1831".parse().unwrap()];
+        let v = engine.view();
+        let p = engine.prepare_need(&v, &named, Ablation::FULL, Role::Coordinator);
+        let c: Vec<&str> = p.wanted_jsic.all_codes().map(|c| c.as_str()).collect();
+        assert_eq!(c, ["1831"]);
+    }
+
+    /// Words only a nice-to-have asks for weigh less in the text query;
+    /// words only the owner's self-description has are not asked for.
+    #[test]
+    fn query_words_follow_the_scopes() {
+        let dir = fixtures::fixtures_dir();
+        let engine = Engine::in_memory(Arc::new(Context::load(&dir).unwrap())).unwrap();
+        let need: Need = serde_json::from_value(serde_json::json!({
+            "id": "t-2", "kind": "subcontracting", "title": "筐体の切削",
+            "text": "弊社は墨田区で印刷業を営んでおります。アルミ筐体の切削をお願いしたい。できればアルマイトまで。",
+        }))
+        .unwrap();
+        let v = engine.view();
+        let p = engine.prepare_need(&v, &need, Ablation::FULL, Role::Coordinator);
+        let w = |t: &str| p.terms.iter().find(|q| q.term == t).map(|q| q.weight);
+        assert_eq!(w("切削"), Some(1.0));
+        let optional = engine.ctx.match_config.scoping.optional_text_weight;
+        assert_eq!(w("アルマイト"), Some(optional));
+        assert_eq!(w("印刷"), None, "{:?}", p.terms);
+    }
 
     /// The reverse score of a mutual match, computed for the one company,
     /// is exactly what ranking every candidate gives it.

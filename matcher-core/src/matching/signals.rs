@@ -124,6 +124,75 @@ pub fn jsic_proximity(
     best
 }
 
+/// The industries a need wants, as groups of JSIC codes with a weight:
+/// the need's own `industry_codes` (one group), or, when it names none,
+/// one group per recognised requirement (a process, service or product
+/// concept with JSIC hints in the ontology: 焼付塗装 → 2464 …), weighted
+/// as the requirement. A company's JSIC signal is the weighted mean of
+/// its proximity to each group, so a need for 切削 and 塗装 prefers a
+/// shop that is both over one that is either.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WantedJsic {
+    groups: Vec<(Vec<JsicCode>, f32)>,
+}
+
+impl WantedJsic {
+    /// Codes the need (or its owner) names: one group.
+    pub fn codes(codes: &[JsicCode]) -> WantedJsic {
+        if codes.is_empty() {
+            return WantedJsic::default();
+        }
+        WantedJsic {
+            groups: vec![(codes.to_vec(), 1.0)],
+        }
+    }
+
+    /// The JSIC hints of a need's requirements. Materials, markets and
+    /// certifications say what a partner works with, whom it serves or
+    /// what it holds, not what industry it is in: they give no group.
+    pub fn from_concepts(ontology: &Ontology, need: &ConceptSet) -> WantedJsic {
+        let groups = need
+            .0
+            .iter()
+            .filter(|&&(_, w)| w > 0.0)
+            .filter_map(|&(c, w)| {
+                let concept = ontology.concept(c);
+                let kind_ok = matches!(concept.kind.as_str(), "process" | "service" | "product");
+                (kind_ok && !concept.jsic.is_empty()).then(|| (concept.jsic.clone(), w))
+            })
+            .collect();
+        WantedJsic { groups }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// Every wanted code (for explanations).
+    pub fn all_codes(&self) -> impl Iterator<Item = &JsicCode> {
+        self.groups.iter().flat_map(|(g, _)| g.iter())
+    }
+
+    /// The weighted mean of [`jsic_proximity`] to each group.
+    pub fn proximity(
+        &self,
+        have: &[JsicCode],
+        section_of: impl Fn(&JsicCode) -> Option<u8>,
+    ) -> f32 {
+        let mut num = 0.0f32;
+        let mut den = 0.0f32;
+        for (codes, w) in &self.groups {
+            num += w * jsic_proximity(codes, have, &section_of);
+            den += w;
+        }
+        if den > 0.0 {
+            num / den
+        } else {
+            0.0
+        }
+    }
+}
+
 /// Distance decay with a bonus for the same municipality (域内連携).
 pub fn geography(
     from: GeoPoint,
@@ -372,6 +441,54 @@ mod tests {
         );
         // a wanted division covers its classes
         assert!(jsic_proximity(&codes(&["24"]), &codes(&["2451"]), sec) >= 0.7);
+    }
+
+    /// Without wanted industries the JSIC signal asks for the industries of
+    /// the need's requirements, each weighed as its requirement; materials
+    /// and markets name no partner industry.
+    #[test]
+    fn wanted_industries_come_from_the_requirements() {
+        let dir = crate::fixtures::fixtures_dir();
+        let ctx = crate::Context::load(&dir).unwrap();
+        let o = &ctx.ontology;
+        let id = |n: &str| o.id(n).unwrap();
+        // 射出成形 (JSIC 18) and 焼付塗装 (2461), on aluminium for a car maker
+        let mut need = ConceptSet(vec![
+            (id("injection_molding"), 1.0),
+            (id("baking_paint"), 0.5),
+            (id("aluminum"), 1.0),
+            (id("automotive"), 1.0),
+        ]);
+        need.0.sort_by_key(|(c, _)| *c);
+        let wanted = WantedJsic::from_concepts(o, &need);
+        let mut codes: Vec<&str> = wanted.all_codes().map(JsicCode::as_str).collect();
+        codes.sort_unstable();
+        assert_eq!(codes, ["18", "246", "2461"]);
+        let sec = |c: &JsicCode| ctx.taxonomy.section_of(c).and_then(|s| s.bytes().next());
+        let molder = wanted.proximity(&codes_of(&["1831"]), sec);
+        let painter = wanted.proximity(&codes_of(&["2461"]), sec);
+        let both = wanted.proximity(&codes_of(&["1831", "2461"]), sec);
+        let car_maker = wanted.proximity(&codes_of(&["3111"]), sec);
+        // weighted mean: the molder (weight 1) over the painter (0.5), both
+        // best; the molder meets 18 by division (0.7) and 246 by section (0.25)
+        assert!(
+            both > molder && molder > painter && painter > car_maker,
+            "{both} {molder} {painter} {car_maker}"
+        );
+        assert!((molder - (0.7 + 0.5 * 0.25) / 1.5).abs() < 1e-6, "{molder}");
+        // the car maker (a market, 31) only shares the manufacturing section
+        assert!((car_maker - 0.25).abs() < 1e-6, "{car_maker}");
+        // a need's own codes are one group, exactly the old proximity
+        let own = WantedJsic::codes(&codes_of(&["24"]));
+        assert_eq!(
+            own.proximity(&codes_of(&["2441"]), sec),
+            jsic_proximity(&codes_of(&["24"]), &codes_of(&["2441"]), sec)
+        );
+        assert!(WantedJsic::codes(&[]).is_empty());
+    }
+
+    fn codes_of(v: &[&str]) -> Vec<JsicCode> {
+        codes(v)
     }
 
     #[test]

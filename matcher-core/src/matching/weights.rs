@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::signals::{PerSignal, Signal};
+use crate::concepts::NeedScoping;
 
 /// How much each signal counts. Only signals that apply to a need share the
 /// total, so the weights need not sum to one.
@@ -54,6 +55,21 @@ impl Weights {
     }
 }
 
+/// Where the JSIC signal takes a need's wanted industries from when the
+/// need names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WantedIndustries {
+    /// The owner's own codes (a buyer usually wants another industry than
+    /// its own: kept only for comparison).
+    Owner,
+    /// The JSIC hints of the need's recognised requirements (processes,
+    /// services and products; see `signals::WantedJsic`).
+    Concepts,
+    /// None: the JSIC signal does not apply.
+    None,
+}
+
 /// Matching configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -63,6 +79,10 @@ pub struct MatchConfig {
     pub candidates: usize,
     /// Mutual matches need both directions at least this score.
     pub mutual_threshold: f32,
+    /// How a need's clauses and head words weigh its concepts.
+    pub scoping: NeedScoping,
+    /// The JSIC signal's wanted industries when a need names none.
+    pub wanted_industries: WantedIndustries,
 }
 
 impl Default for MatchConfig {
@@ -71,6 +91,8 @@ impl Default for MatchConfig {
             weights: Weights::default(),
             candidates: 400,
             mutual_threshold: 0.3,
+            scoping: NeedScoping::default(),
+            wanted_industries: WantedIndustries::Concepts,
         }
     }
 }
@@ -106,6 +128,21 @@ impl MatchConfig {
             return Err(ConfigError::Parse {
                 path: path.display().to_string(),
                 message: "weights must be non-negative numbers".into(),
+            });
+        }
+        let sc = &cfg.scoping;
+        if [
+            sc.optional_weight,
+            sc.optional_text_weight,
+            sc.self_weight,
+            sc.self_text_weight,
+        ]
+        .iter()
+        .any(|w| !w.is_finite() || !(0.0..=1.0).contains(w))
+        {
+            return Err(ConfigError::Parse {
+                path: path.display().to_string(),
+                message: "scoping weights must be numbers in [0, 1]".into(),
             });
         }
         if cfg.candidates == 0 {
