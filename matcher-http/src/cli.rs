@@ -12,7 +12,7 @@ use matcher_core::analysis::Analyzer;
 use matcher_core::import::{self, Encoding, Format};
 use matcher_core::matching::{batch, eval, MatchConfig, MatchOptions};
 use matcher_core::model::{Company, Need, NeedDraft};
-use matcher_core::{fixtures, Context, Engine, Role};
+use matcher_core::{Context, Engine, Role};
 
 use crate::{CliRole, Kind};
 
@@ -338,18 +338,35 @@ pub fn concepts(env: &Env, text: &str, json: bool, need: bool) -> CliResult {
     Ok(())
 }
 
-pub fn eval(env: &Env, json: bool) -> CliResult {
+/// `matcher eval [--set NAME]...`: every named set in its own in-memory
+/// engine, reported side by side (one table, a set column).
+pub fn eval(env: &Env, json: bool, sets: &[String]) -> CliResult {
+    let mut chosen: Vec<eval::EvalSet> = Vec::new();
+    for name in sets {
+        let set = eval::EvalSet::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = eval::EvalSet::ALL.iter().map(|s| s.name()).collect();
+            format!("unknown eval set {name:?} (known: {})", known.join(", "))
+        })?;
+        if !chosen.contains(&set) {
+            chosen.push(set);
+        }
+    }
+    if chosen.is_empty() {
+        chosen = eval::EvalSet::ALL.to_vec();
+    }
     let ctx = env.context()?;
-    let engine = Engine::in_memory(ctx)?;
-    fixtures::load_into(&engine, &env.fixtures)?;
-    let needs = engine.needs();
-    let qrels = fixtures::qrels(&env.fixtures)?;
-    let mut m = eval::evaluate(&engine, &needs, &qrels)?;
-    m.extend(eval::evaluate_search(&engine, &needs, &qrels)?);
+    let mut reports = Vec::new();
+    for set in chosen {
+        let r = eval::evaluate_set(ctx.clone(), &env.fixtures, set)?;
+        if r.rejected > 0 {
+            eprintln!("warning: {}: {} rows rejected on import", r.set, r.rejected);
+        }
+        reports.push(r);
+    }
     if json {
-        println!("{}", serde_json::to_string_pretty(&m)?);
+        println!("{}", serde_json::to_string_pretty(&reports)?);
     } else {
-        print!("{}", eval::markdown(&m));
+        print!("{}", eval::markdown_sets(&reports));
     }
     Ok(())
 }

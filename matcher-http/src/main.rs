@@ -100,10 +100,14 @@ enum Command {
         need: bool,
         text: String,
     },
-    /// Evaluate ranking quality on the judged fixtures (nDCG@10, Recall@50, MRR).
+    /// Evaluate ranking quality on judged sets (nDCG@10, Recall@50, MRR), side by side.
     Eval {
         #[arg(long)]
         json: bool,
+        /// Sets to evaluate: fixtures, blind-tune, blind-test (repeatable or
+        /// comma-separated; default all). Never tune on blind-test.
+        #[arg(long = "set", value_name = "NAME", value_delimiter = ',')]
+        sets: Vec<String>,
     },
 }
 
@@ -140,7 +144,7 @@ fn main() -> ExitCode {
         Command::Batch { top } => cli::batch(&env, top),
         Command::Analyze { json, text } => cli::analyze(&env, &text, json),
         Command::Concepts { json, need, text } => cli::concepts(&env, &text, json, need),
-        Command::Eval { json } => cli::eval(&env, json),
+        Command::Eval { json, sets } => cli::eval(&env, json, &sets),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -197,6 +197,114 @@ pub fn evaluate_search(
     Ok(out)
 }
 
+/// A named judged set `matcher eval --set` can report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EvalSet {
+    /// The bundled judged fixtures (`fixtures/needs.jsonl`, `qrels.tsv`).
+    Fixtures,
+    /// The blind set's tuning half (`fixtures/blind/`, `split.tsv` = tune).
+    BlindTune,
+    /// The blind set's test half: report only, never tune on it.
+    BlindTest,
+}
+
+impl EvalSet {
+    pub const ALL: [EvalSet; 3] = [EvalSet::Fixtures, EvalSet::BlindTune, EvalSet::BlindTest];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EvalSet::Fixtures => "fixtures",
+            EvalSet::BlindTune => "blind-tune",
+            EvalSet::BlindTest => "blind-test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EvalSet> {
+        EvalSet::ALL.into_iter().find(|x| x.name() == s.trim())
+    }
+
+    /// The split half a blind set keeps (`None`: every need).
+    fn half(self) -> Option<&'static str> {
+        match self {
+            EvalSet::Fixtures => None,
+            EvalSet::BlindTune => Some("tune"),
+            EvalSet::BlindTest => Some("test"),
+        }
+    }
+}
+
+/// The metrics of one set, with what was loaded for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetReport {
+    pub set: String,
+    pub companies: usize,
+    /// Needs of the set (after the split), judged or not.
+    pub needs: usize,
+    pub rejected: usize,
+    pub metrics: Vec<Metrics>,
+}
+
+/// `split.tsv`: need id → half (`tune` / `test`). Header and `#` lines are
+/// skipped; columns after the second are ignored.
+pub fn read_split(path: &std::path::Path) -> std::io::Result<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("need_id"))
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            Some((f.next()?.to_owned(), f.next()?.trim().to_owned()))
+        })
+        .collect())
+}
+
+/// Evaluate one set in its own in-memory engine built on `ctx` (the bundled
+/// ontology, dictionaries and taxonomy). `fixtures` is the fixtures folder;
+/// the blind sets live in its `blind/` subfolder.
+pub fn evaluate_set(
+    ctx: std::sync::Arc<crate::Context>,
+    fixtures: &std::path::Path,
+    set: EvalSet,
+) -> Result<SetReport, Box<dyn std::error::Error + Send + Sync>> {
+    let dir = match set {
+        EvalSet::Fixtures => fixtures.to_path_buf(),
+        EvalSet::BlindTune | EvalSet::BlindTest => fixtures.join("blind"),
+    };
+    let engine = Engine::in_memory(ctx)?;
+    let load =
+        crate::fixtures::load_into(&engine, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut needs = engine.needs();
+    if let Some(half) = set.half() {
+        let split = read_split(&dir.join("split.tsv"))
+            .map_err(|e| format!("{}: {e}", dir.join("split.tsv").display()))?;
+        needs.retain(|n| split.get(n.id.as_str()).is_some_and(|h| h == half));
+    }
+    let qrels = crate::fixtures::qrels(&dir)?;
+    let mut metrics = evaluate(&engine, &needs, &qrels)?;
+    metrics.extend(evaluate_search(&engine, &needs, &qrels)?);
+    Ok(SetReport {
+        set: set.name().to_owned(),
+        companies: load.companies,
+        needs: needs.len(),
+        rejected: load.rejected,
+        metrics,
+    })
+}
+
+/// Markdown: one row per set and method, the sets side by side in one table.
+pub fn markdown_sets(reports: &[SetReport]) -> String {
+    let mut s = String::from("| set | method | needs | nDCG@10 | Recall@50 | MRR | candidate recall |\n|---|---|---|---|---|---|---|\n");
+    for r in reports {
+        for m in &r.metrics {
+            s.push_str(&format!(
+                "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
+                r.set, m.name, m.needs, m.ndcg_at_10, m.recall_at_50, m.mrr, m.candidate_recall
+            ));
+        }
+    }
+    s
+}
+
 /// A Markdown table of the metrics.
 pub fn markdown(metrics: &[Metrics]) -> String {
     let mut s = String::from("| method | needs | nDCG@10 | Recall@50 | MRR | candidate recall |\n|---|---|---|---|---|---|\n");
