@@ -131,11 +131,6 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         self.len += line.len() as u64;
         Ok(())
     }
-
-    /// The file, if the journal has one.
-    pub fn path(&self) -> Option<&Path> {
-        self.file.as_ref().map(|(_, p)| p.as_path())
-    }
 }
 
 /// The Unix time now, in seconds (the time stamp of journal entries).

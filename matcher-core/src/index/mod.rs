@@ -764,7 +764,11 @@ impl Engine {
 
     /// A need by id as `role` may see it (see [`View::need_as_seen`]).
     pub fn need_for(&self, id: &str, role: Role) -> Option<Need> {
-        let v = self.view();
+        self.need_in(&self.view(), id, role)
+    }
+
+    /// [`Engine::need_for`] in a given view.
+    pub fn need_in(&self, v: &View, id: &str, role: Role) -> Option<Need> {
         let rec = &v.records;
         rec.needs
             .slot_of(id)

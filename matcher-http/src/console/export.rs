@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use matcher_core::matching::MatchOptions;
 use serde::Deserialize;
 
 use super::kpi::KpiQuery;
@@ -20,6 +19,9 @@ use super::layout;
 use super::session::User;
 use super::{ConsoleError, ConsoleResult};
 use crate::http::state::{AppState, Work};
+
+/// Candidates in a CSV export (more than the page shows: it is for sorting in Excel).
+const CSV_TOP_K: usize = 50;
 
 /// The text encoding of a CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,33 +137,32 @@ pub async fn candidates(
     let got = state
         .run(Work::Matching, move |e| {
             let v = e.view();
-            let Some(n) = e.need_for(&key, role) else {
+            let Some(n) = e.need_in(&v, &key, role) else {
                 return Ok(None);
             };
-            let opts = MatchOptions {
-                top_k: 50,
-                ..MatchOptions::default()
-            };
-            let r = e.match_need_in(&v, &n, role, &opts)?;
-            let mut rows = Vec::new();
-            for (i, m) in r.matches.iter().enumerate() {
-                let c = e.company_in(&v, &m.company_id, role)?;
-                let restricted = c
-                    .as_ref()
-                    .is_some_and(|c| c.visibility == matcher_core::model::Visibility::Restricted);
-                rows.push(vec![
-                    (i + 1).to_string(),
-                    m.company_id.clone(),
-                    m.name.clone(),
-                    layout::score(m.score),
-                    if restricted { "限定公開" } else { "公開" }.to_owned(),
-                    if m.stale { "要確認" } else { "" }.to_owned(),
-                    m.explanation
-                        .as_ref()
-                        .map(|x| x.why.clone())
-                        .unwrap_or_default(),
-                ]);
-            }
+            let (r, companies) = super::needs::candidates_in(e, &v, &n, role, CSV_TOP_K)?;
+            let rows = r
+                .matches
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let restricted = companies.get(&m.company_id).is_some_and(|c| {
+                        c.visibility == matcher_core::model::Visibility::Restricted
+                    });
+                    vec![
+                        (i + 1).to_string(),
+                        m.company_id.clone(),
+                        m.name.clone(),
+                        layout::score(m.score),
+                        if restricted { "限定公開" } else { "公開" }.to_owned(),
+                        if m.stale { "要確認" } else { "" }.to_owned(),
+                        m.explanation
+                            .as_ref()
+                            .map(|x| x.why.clone())
+                            .unwrap_or_default(),
+                    ]
+                })
+                .collect::<Vec<_>>();
             Ok(Some(rows))
         })
         .await?;
@@ -196,9 +197,10 @@ pub async fn shortlist(
     let (list, names) = state
         .run(Work::Plain, move |e| {
             let list = crate::http::routes::outcomes::shortlist_of(e, &st, &key, role)?;
+            let v = e.view();
             let mut names = HashMap::new();
             for p in &list.items {
-                if let Some(c) = e.company(p.company_id.as_str(), role)? {
+                if let Some(c) = e.company_in(&v, p.company_id.as_str(), role)? {
                     names.insert(p.company_id.to_string(), c.name);
                 }
             }

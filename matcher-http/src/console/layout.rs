@@ -2,7 +2,7 @@
 
 use matcher_core::outcomes::kpi::{CivilDate, JST_OFFSET_SECS};
 use matcher_core::outcomes::Stage;
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, DOCTYPE};
 
 use super::session::User;
 
@@ -133,14 +133,12 @@ pub fn score(x: f32) -> String {
     format!("{:.0}", (x * 100.0).clamp(0.0, 999.0))
 }
 
-/// An inline script-free help text.
-pub fn hint(text: &str) -> Markup {
-    html! { span.hint { (text) } }
-}
-
-/// Raw markup (an SVG built here).
-pub fn raw(s: String) -> Markup {
-    PreEscaped(s)
+/// Codes or words typed into one field, split at spaces, commas and 、.
+pub fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| c == ',' || c == '、' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use matcher_core::outcomes::{Change, DeclineReason, Pair, Stage};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{self, Tab};
+use super::layout::{self, words, Tab};
 use super::session::User;
 use super::{ConsoleError, ConsoleResult};
 use crate::http::error::Kind;
@@ -78,13 +78,6 @@ fn field_label(field: &str) -> &'static str {
     }
 }
 
-fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| c == ',' || c == '、' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 fn list(s: &str) -> Vec<String> {
     s.split([',', '、', '\n'])
         .map(str::trim)
@@ -114,9 +107,8 @@ pub struct NeedForm {
     pub action: String,
 }
 
-fn record_id(s: &str) -> Result<RecordId, String> {
-    serde_json::from_value(serde_json::Value::String(s.trim().to_owned()))
-        .map_err(|e| e.to_string())
+fn parse_id(s: &str) -> Result<RecordId, String> {
+    s.trim().parse()
 }
 
 impl NeedForm {
@@ -162,18 +154,18 @@ impl NeedForm {
         let mut errs: Vec<(String, String)> = Vec::new();
         let mut err = |f: &str, m: String| errs.push((f.to_owned(), m));
         let id = match fixed_id {
-            Some(id) => record_id(id).ok(),
+            Some(id) => parse_id(id).ok(),
             None if self.id.trim().is_empty() => {
                 let d =
                     matcher_core::outcomes::kpi::CivilDate::jst(matcher_core::journal::now_unix());
                 let r: u16 = rand::random();
-                record_id(&format!(
+                parse_id(&format!(
                     "n-{:04}{:02}{:02}-{r:04x}",
                     d.year, d.month, d.day
                 ))
                 .ok()
             }
-            None => match record_id(&self.id) {
+            None => match parse_id(&self.id) {
                 Ok(id) => Some(id),
                 Err(_) => {
                     err(
@@ -206,7 +198,7 @@ impl NeedForm {
         let company_id = if self.company_id.trim().is_empty() {
             None
         } else {
-            match record_id(&self.company_id) {
+            match parse_id(&self.company_id) {
                 Ok(c) => Some(c),
                 Err(_) => {
                     err("依頼企業ID", "企業IDの形式が正しくありません。".into());
@@ -431,6 +423,20 @@ fn api_field_errors(e: &crate::http::error::ApiError) -> Option<Vec<(String, Str
     })
 }
 
+/// The form again, with what to fix, answered with `status`.
+fn refill(
+    status: StatusCode,
+    user: &User,
+    (title, action, editing): (&str, &str, bool),
+    f: &NeedForm,
+    errors: &[(String, String)],
+) -> Response {
+    (status, form_page(user, title, action, f, errors, editing)).into_response()
+}
+
+/// Where a new need's form posts.
+const NEW: (&str, &str, bool) = ("新しいニーズ", "/console/needs", false);
+
 async fn save(
     state: &AppState,
     user: &User,
@@ -443,34 +449,35 @@ async fn save(
         Some(id) => ("ニーズの編集".to_owned(), format!("/console/needs/{id}")),
         None => ("新しいニーズ".to_owned(), "/console/needs".to_owned()),
     };
+    let form = (title.as_str(), action.as_str(), editing);
     let need = match f.need(fixed_id) {
         Ok(n) => n,
         Err(errors) => {
-            return Ok((
+            return Ok(refill(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                form_page(user, &title, &action, &f, &errors, editing),
-            )
-                .into_response())
+                user,
+                form,
+                &f,
+                &errors,
+            ))
         }
     };
     match write(state, &user.caller.name, need, !editing).await {
         Ok(w) => Ok(Redirect::to(&format!("/console/needs/{}", w.id)).into_response()),
         Err(e) => match api_field_errors(&e) {
-            Some(errors) => Ok((
+            Some(errors) => Ok(refill(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                form_page(user, &title, &action, &f, &errors, editing),
-            )
-                .into_response()),
+                user,
+                form,
+                &f,
+                &errors,
+            )),
             None if e.kind == Kind::Conflict => {
-                let errors = vec![(
+                let errors = [(
                     "ニーズID".to_owned(),
                     "このIDのニーズは既にあります。別のIDにするか空欄にしてください。".to_owned(),
                 )];
-                Ok((
-                    StatusCode::CONFLICT,
-                    form_page(user, &title, &action, &f, &errors, editing),
-                )
-                    .into_response())
+                Ok(refill(StatusCode::CONFLICT, user, form, &f, &errors))
             }
             None => Err(e.into()),
         },
@@ -503,11 +510,13 @@ async fn preview(state: &AppState, user: &User, f: NeedForm) -> ConsoleResult<Re
     let mut need = match f.need(None) {
         Ok(n) => n,
         Err(errors) => {
-            return Ok((
+            return Ok(refill(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                form_page(user, "新しいニーズ", "/console/needs", &f, &errors, false),
-            )
-                .into_response())
+                user,
+                NEW,
+                &f,
+                &errors,
+            ))
         }
     };
     need.id = RecordId::adhoc();
@@ -517,18 +526,20 @@ async fn preview(state: &AppState, user: &User, f: NeedForm) -> ConsoleResult<Re
         .run(Work::Matching, move |e| {
             let mut n = n;
             matcher_core::model::validate::need(&mut n, &e.ctx.taxonomy)?;
-            candidates_in(e, &n, role)
+            candidates_in(e, &e.view(), &n, role, TOP_K)
         })
         .await;
     let (result, companies) = match got {
         Ok(x) => x,
         Err(e) => match api_field_errors(&e) {
             Some(errors) => {
-                return Ok((
+                return Ok(refill(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    form_page(user, "新しいニーズ", "/console/needs", &f, &errors, false),
-                )
-                    .into_response())
+                    user,
+                    NEW,
+                    &f,
+                    &errors,
+                ))
             }
             None => return Err(e.into()),
         },
@@ -544,21 +555,22 @@ async fn preview(state: &AppState, user: &User, f: NeedForm) -> ConsoleResult<Re
 type Candidates = (MatchResult, HashMap<String, Company>);
 
 /// Match `need` and read each candidate's profile, all from one view.
-fn candidates_in(
+pub(crate) fn candidates_in(
     e: &matcher_core::Engine,
+    v: &matcher_core::index::View,
     need: &Need,
     role: matcher_core::Role,
+    top_k: usize,
 ) -> crate::http::error::ApiResult<Candidates> {
-    let v = e.view();
     let opts = MatchOptions {
-        top_k: TOP_K,
+        top_k,
         mutual: true,
         ..MatchOptions::default()
     };
-    let r = e.match_need_in(&v, need, role, &opts)?;
+    let r = e.match_need_in(v, need, role, &opts)?;
     let mut companies = HashMap::new();
     for m in &r.matches {
-        if let Some(c) = e.company_in(&v, &m.company_id, role)? {
+        if let Some(c) = e.company_in(v, &m.company_id, role)? {
             companies.insert(m.company_id.clone(), c);
         }
     }
@@ -713,31 +725,29 @@ pub async fn need_page(
 ) -> ConsoleResult<Markup> {
     let role = user.caller.core_role();
     let key = id.clone();
+    let outcomes = state.outcomes()?;
+    // The need, its candidates and the shortlisted companies' names, all
+    // from one view.
     let got = state
         .run(Work::Matching, move |e| {
-            let Some(n) = e.need_for(&key, role) else {
+            let v = e.view();
+            let Some(n) = e.need_in(&v, &key, role) else {
                 return Ok(None);
             };
-            let (r, companies) = candidates_in(e, &n, role)?;
-            Ok(Some((n, r, companies)))
-        })
-        .await?;
-    let Some((need, result, companies)) = got else {
-        return Err(ConsoleError::not_found("ニーズ", &id));
-    };
-    let pairs = state.outcomes()?.shortlist(&id);
-    let ids: Vec<String> = pairs.iter().map(|p| p.company_id.to_string()).collect();
-    let names: HashMap<String, String> = state
-        .run(Work::Plain, move |e| {
-            let mut m = HashMap::new();
-            for i in ids {
-                if let Some(c) = e.company(&i, role)? {
-                    m.insert(i, c.name);
+            let (r, companies) = candidates_in(e, &v, &n, role, TOP_K)?;
+            let pairs = outcomes.shortlist(&key);
+            let mut names = HashMap::new();
+            for p in &pairs {
+                if let Some(c) = e.company_in(&v, p.company_id.as_str(), role)? {
+                    names.insert(p.company_id.to_string(), c.name);
                 }
             }
-            Ok(m)
+            Ok(Some((n, r, companies, pairs, names)))
         })
         .await?;
+    let Some((need, result, companies, pairs, names)) = got else {
+        return Err(ConsoleError::not_found("ニーズ", &id));
+    };
     let staged: HashMap<String, Stage> = pairs
         .iter()
         .map(|p| (p.company_id.to_string(), p.stage))
@@ -848,7 +858,7 @@ async fn record_pair(
     company: &str,
     change: Change,
 ) -> Response {
-    let (Ok(n), Ok(c)) = (record_id(need), record_id(company)) else {
+    let (Ok(n), Ok(c)) = (parse_id(need), parse_id(company)) else {
         return Redirect::to(&format!(
             "/console/needs/{need}?error={}",
             enc("IDが正しくありません。")

@@ -10,7 +10,7 @@ use matcher_core::SearchRequest;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout::{self, Tab};
+use super::layout::{self, words, Tab};
 use super::session::User;
 use super::{ConsoleError, ConsoleResult};
 use crate::http::routes::outcomes::audit_read;
@@ -41,13 +41,6 @@ pub struct SearchForm {
     /// `exclude`: drop stale profiles.
     pub fresh: String,
     pub page: usize,
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| c == ',' || c == '、' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 impl SearchForm {

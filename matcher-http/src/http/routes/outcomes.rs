@@ -121,8 +121,7 @@ pub async fn shortlist_add(
     PathId(id): PathId,
     ApiJson(body): ApiJson<ShortlistAdd>,
 ) -> ApiResult<Response> {
-    let need: RecordId = serde_json::from_value(serde_json::Value::String(id.clone()))
-        .map_err(|e| ApiError::invalid("id", e.to_string()))?;
+    let need: RecordId = id.parse().map_err(|e: String| ApiError::invalid("id", e))?;
     let st = state.clone();
     let pair = state
         .run(Work::Plain, move |e| {
