@@ -7,11 +7,18 @@ use crate::index::{top_slots, Engine, EngineError, Role, View};
 use crate::matching::{Ablation, PreparedNeed, Ranked};
 use crate::model::Need;
 
-/// `index::top_slots::best`: the best `limit` (slot, score) of a per-slot
-/// score array among the slots with a positive score that pass `keep`,
-/// best first, ties to the lower slot.
-pub fn select_best(scores: &[f32], limit: usize, keep: impl Fn(u32) -> bool) -> Vec<(u32, f32)> {
-    top_slots::best(scores, limit, keep)
+/// `index::top_slots::select` for a need without hard constraints: the best
+/// `limit` (slot, score) of a per-slot score array with a positive score,
+/// except the `hidden` slots (zeroed in `scores`), best first, ties to the
+/// lower slot.
+pub fn select_all_but(scores: &mut [f32], limit: usize, hidden: &[u32]) -> Vec<(u32, f32)> {
+    top_slots::select(scores, limit, &top_slots::Admit::AllBut(hidden, None))
+}
+
+/// `index::top_slots::select` for a need whose constraints admit only
+/// `slots` (ascending), as `Engine::admit` lists them.
+pub fn select_only(scores: &mut [f32], limit: usize, slots: &[u32]) -> Vec<(u32, f32)> {
+    top_slots::select(scores, limit, &top_slots::Admit::Only(slots.to_vec()))
 }
 
 /// A need prepared once against one view and role (analysis, synonyms,

@@ -76,6 +76,8 @@ pub struct Taxonomy {
     jsic: HashMap<String, JsicEntry>,
     /// division (2 digits) → section letter
     division_section: HashMap<String, String>,
+    /// division number (0–99) → section letter byte: [`Taxonomy::section_byte`].
+    section_by_division: Vec<Option<u8>>,
     clusters: HashMap<String, Cluster>,
     municipalities: HashMap<u32, Municipality>,
     /// normalized variant → canonical certification
@@ -139,6 +141,12 @@ impl Taxonomy {
                         ));
                     }
                     self.division_section.insert(code.to_string(), p.clone());
+                    if let Ok(n) = code.as_str().parse::<usize>() {
+                        if self.section_by_division.len() <= n {
+                            self.section_by_division.resize(n + 1, None);
+                        }
+                        self.section_by_division[n] = p.bytes().next();
+                    }
                 }
                 (_, Some(p)) => {
                     if !self.jsic.contains_key(p) || !code.as_str().starts_with(p.as_str()) {
@@ -315,6 +323,18 @@ impl Taxonomy {
         }
     }
 
+    /// [`Taxonomy::section_of`] as the letter's byte, without hashing a
+    /// string: the JSIC signal asks it for every candidate's codes.
+    pub fn section_byte(&self, code: &JsicCode) -> Option<u8> {
+        match code.level() {
+            JsicLevel::Section => code.as_str().bytes().next(),
+            _ => {
+                let n: usize = code.division()?.parse().ok()?;
+                self.section_by_division.get(n).copied().flatten()
+            }
+        }
+    }
+
     pub fn jsic_entries(&self) -> impl Iterator<Item = &JsicEntry> {
         self.jsic.values()
     }
@@ -370,6 +390,26 @@ pub fn certification_key(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte lookup the JSIC signal uses agrees with the string lookup
+    /// for every code of the bundled table (and for unknown divisions).
+    #[test]
+    fn section_byte_agrees_with_section_of() {
+        let t = Taxonomy::load(&crate::fixtures::fixtures_dir()).expect("tables");
+        let mut n = 0;
+        for e in t.jsic_entries() {
+            let want = t.section_of(&e.code).and_then(|s| s.bytes().next());
+            assert_eq!(t.section_byte(&e.code), want, "{}", e.code);
+            assert!(want.is_some(), "{} has a section", e.code);
+            n += 1;
+        }
+        assert!(n > 1000, "{n} codes checked");
+        let unknown: JsicCode = "9999".parse().expect("code");
+        assert_eq!(
+            t.section_byte(&unknown),
+            t.section_of(&unknown).and_then(|s| s.bytes().next())
+        );
+    }
 
     #[test]
     fn certification_keys_fold_forms() {

@@ -16,11 +16,13 @@
 //! `doc → slot` map), so deleted documents never score and the top-M
 //! selection that follows reads the packed filter keys by the same index.
 
+use std::sync::Arc;
+
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::Postings;
+use tantivy::postings::{Postings, TermInfo};
 use tantivy::query::Bm25Weight;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocSet, Term, TERMINATED};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocSet, InvertedIndexReader, Term, TERMINATED};
 
 use super::search::Role;
 use super::view::View;
@@ -28,8 +30,22 @@ use super::view::View;
 /// A slot number that no live document has.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
 
+/// One field's readers and BM25 length normalization, resolved once per
+/// call: the per-term work is then two term-dictionary lookups per segment
+/// (one for the statistics, shared with the postings) instead of tantivy's
+/// four, and no statistics are summed again for every term.
+struct FieldReaders {
+    field: Field,
+    avg_fieldnorm: f32,
+    /// Per segment: the inverted index and the field norms.
+    segments: Vec<(Arc<InvertedIndexReader>, FieldNormReader)>,
+}
+
 /// `Σ boost × BM25(term)` over `clauses`, per company slot, in `acc`
 /// (which must cover every slot of the view; it is added to, not cleared).
+/// The same weights as tantivy's `Bm25Weight::for_terms` with the view's
+/// statistics for `role` (document frequency summed over the segments for
+/// staff; over public documents only for a portal).
 pub(crate) fn accumulate(
     v: &View,
     role: Role,
@@ -37,19 +53,56 @@ pub(crate) fn accumulate(
     acc: &mut [f32],
 ) -> tantivy::Result<()> {
     let stats = v.statistics(role);
+    let total_docs = stats.total_num_docs()?;
+    let segments = v.companies.segment_readers();
+    let mut fields: Vec<FieldReaders> = Vec::with_capacity(4);
+    let mut infos: Vec<(usize, TermInfo)> = Vec::with_capacity(segments.len());
     for (term, boost) in clauses {
-        let weight = Bm25Weight::for_terms(stats.as_ref(), std::slice::from_ref(term))?;
-        for (ord, seg) in v.companies.segment_readers().iter().enumerate() {
-            let inverted = seg.inverted_index(term.field())?;
-            let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::WithFreqs)?
-            else {
+        let field = term.field();
+        let fr = match fields.iter().position(|f| f.field == field) {
+            Some(i) => &fields[i],
+            None => {
+                let tokens = stats.total_num_tokens(field)?;
+                let mut readers = Vec::with_capacity(segments.len());
+                for seg in segments {
+                    let norms = match seg.fieldnorms_readers().get_field(field)? {
+                        Some(r) => r,
+                        None => FieldNormReader::constant(seg.max_doc(), 1),
+                    };
+                    readers.push((seg.inverted_index(field)?, norms));
+                }
+                fields.push(FieldReaders {
+                    field,
+                    avg_fieldnorm: tokens as f32 / total_docs as f32,
+                    segments: readers,
+                });
+                &fields[fields.len() - 1]
+            }
+        };
+        infos.clear();
+        for (ord, (inverted, _)) in fr.segments.iter().enumerate() {
+            if let Some(info) = inverted.get_term_info(term)? {
+                infos.push((ord, info));
+            }
+        }
+        if infos.is_empty() {
+            continue;
+        }
+        let doc_freq = match role {
+            Role::Coordinator | Role::Admin => {
+                infos.iter().map(|(_, i)| u64::from(i.doc_freq)).sum()
+            }
+            Role::Public => stats.doc_freq(term)?,
+        };
+        let weight =
+            Bm25Weight::for_one_term_without_explain(doc_freq, total_docs, fr.avg_fieldnorm);
+        for (ord, info) in &infos {
+            let Some((inverted, norms)) = fr.segments.get(*ord) else {
                 continue;
             };
-            let norms = match seg.fieldnorms_readers().get_field(term.field())? {
-                Some(r) => r,
-                None => FieldNormReader::constant(seg.max_doc(), 1),
-            };
-            let slots = v.doc_slots(ord);
+            let mut postings =
+                inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+            let slots = v.doc_slots(*ord);
             let mut doc = postings.doc();
             while doc != TERMINATED {
                 let slot = slots.get(doc as usize).copied().unwrap_or(NO_SLOT);

@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
@@ -42,6 +42,92 @@ pub struct View {
     /// Per company segment, the slot of each document ([`NO_SLOT`] for a
     /// deleted one): how term-at-a-time scoring addresses its accumulator.
     doc_slots: Arc<Vec<Vec<u32>>>,
+    /// The slots each role's retrieval must not return (see [`Hidden`]).
+    hidden: Arc<Hidden>,
+    /// Slots by region and certification, built on first use.
+    slot_index: Arc<OnceLock<SlotIndex>>,
+}
+
+/// Live company slots grouped by what hard constraints select on, so a
+/// need limited to a city, a prefecture or a certification checks only the
+/// slots that can qualify, not every company. Built on the first
+/// constrained need of a view (one pass over the filter keys), then shared
+/// by every request on that view. Each list is ascending.
+#[derive(Debug, Default)]
+pub(crate) struct SlotIndex {
+    by_municipality: HashMap<u32, Vec<u32>>,
+    by_prefecture: HashMap<u8, Vec<u32>>,
+    /// Canonical certification → the slots that hold it.
+    by_certification: HashMap<String, Vec<u32>>,
+}
+
+impl SlotIndex {
+    fn of(records: &Records) -> SlotIndex {
+        let mut ix = SlotIndex::default();
+        for (slot, key) in records.filter_keys.iter().enumerate() {
+            if !key.live {
+                continue;
+            }
+            let slot = slot as u32;
+            for c in records
+                .companies
+                .get(slot)
+                .iter()
+                .flat_map(|f| &f.certifications)
+            {
+                ix.by_certification.entry(c.clone()).or_default().push(slot);
+            }
+            ix.by_municipality
+                .entry(key.municipality)
+                .or_default()
+                .push(slot);
+            ix.by_prefecture
+                .entry((key.municipality / 1000) as u8)
+                .or_default()
+                .push(slot);
+        }
+        ix
+    }
+
+    /// Slots in municipality `code` (without check digit).
+    pub(crate) fn municipality(&self, code: u32) -> &[u32] {
+        self.by_municipality.get(&code).map_or(&[], Vec::as_slice)
+    }
+
+    /// Slots in prefecture `code` (1–47).
+    pub(crate) fn prefecture(&self, code: u8) -> &[u32] {
+        self.by_prefecture.get(&code).map_or(&[], Vec::as_slice)
+    }
+
+    /// Slots holding canonical certification `name`.
+    pub(crate) fn holders(&self, name: &str) -> &[u32] {
+        self.by_certification.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The company slots a role may not retrieve, listed once per view: empty
+/// slots for everyone, and restricted companies for a portal. Retrieval
+/// zeroes these in its accumulator instead of checking every slot's
+/// visibility (`top_slots::Admit`).
+#[derive(Debug, Default)]
+struct Hidden {
+    staff: Vec<u32>,
+    portal: Vec<u32>,
+}
+
+impl Hidden {
+    fn of(records: &Records) -> Hidden {
+        let mut h = Hidden::default();
+        for (slot, key) in records.filter_keys.iter().enumerate() {
+            if !key.live {
+                h.staff.push(slot as u32);
+                h.portal.push(slot as u32);
+            } else if !Role::Public.may_see(key.visibility) {
+                h.portal.push(slot as u32);
+            }
+        }
+        h
+    }
 }
 
 impl View {
@@ -54,6 +140,7 @@ impl View {
     ) -> View {
         let public = PublicStats::new(&companies, fields);
         let doc_slots = Arc::new(doc_slots(&companies));
+        let hidden = Arc::new(Hidden::of(&records));
         View {
             companies,
             needs,
@@ -61,12 +148,28 @@ impl View {
             public,
             commits,
             doc_slots,
+            hidden,
+            slot_index: Arc::default(),
         }
     }
 
     /// The slot of each document of company segment `ord`.
     pub(crate) fn doc_slots(&self, ord: usize) -> &[u32] {
         self.doc_slots.get(ord).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The company slots `role` may not retrieve: empty slots, and for a
+    /// portal every company that is not public.
+    pub(crate) fn hidden_from(&self, role: Role) -> &[u32] {
+        match role {
+            Role::Public => &self.hidden.portal,
+            Role::Coordinator | Role::Admin => &self.hidden.staff,
+        }
+    }
+
+    /// Live slots by region and certification (built on first use).
+    pub(crate) fn slot_index(&self) -> &SlotIndex {
+        self.slot_index.get_or_init(|| SlotIndex::of(&self.records))
     }
 
     /// The BM25 statistics `role` is scored with (see [`PublicStats`]).
@@ -87,6 +190,7 @@ impl View {
         records: Arc<Records>,
         commits: [CommitId; 2],
     ) -> View {
+        let hidden = Arc::new(Hidden::of(&records));
         View {
             companies: self.companies.clone(),
             needs,
@@ -94,6 +198,8 @@ impl View {
             public: self.public.clone(),
             commits,
             doc_slots: self.doc_slots.clone(),
+            hidden,
+            slot_index: Arc::default(),
         }
     }
 

@@ -8,7 +8,8 @@
 //! match.
 
 use crate::index::records::{cert_bits, CompanyFeatures, FilterKey};
-use crate::model::{GeoPoint, Need};
+use crate::index::view::SlotIndex;
+use crate::model::{GeoPoint, Need, EARTH_RADIUS_KM};
 use crate::taxonomy::Taxonomy;
 
 /// Region and certification requirements of one need.
@@ -55,12 +56,55 @@ impl Constraints {
         c
     }
 
+    /// Whether the need constrains nothing (every company qualifies).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.certifications.is_empty()
+            && self.municipalities.is_empty()
+            && self.prefectures.is_none()
+            && self.within.is_none()
+    }
+
+    /// A superset of the slots that can meet the constraints, from the
+    /// view's slot index: the smallest of the lists each region or
+    /// certification constraint selects (ascending), and whether that list
+    /// already proves the certifications (the holders of every required
+    /// one), so [`Constraints::allows`] need not read the features for
+    /// them. `None` when no such constraint narrows the search (a radius
+    /// alone, or nothing).
+    pub(crate) fn candidate_slots(&self, ix: &SlotIndex) -> Option<(Vec<u32>, bool)> {
+        let mut lists: Vec<(Vec<u32>, bool)> = Vec::new();
+        if !self.municipalities.is_empty() {
+            let l = union(self.municipalities.iter().map(|&m| ix.municipality(m)));
+            lists.push((l, false));
+        }
+        if let Some(p) = &self.prefectures {
+            lists.push((union(p.iter().map(|&p| ix.prefecture(p))), false));
+        }
+        if !self.certifications.is_empty() {
+            let holders = self.certifications.iter().map(|c| ix.holders(c));
+            lists.push((intersection(holders), true));
+        }
+        lists.into_iter().min_by_key(|(l, _)| l.len())
+    }
+
     /// Whether a company meets every constraint: region codes from its
     /// packed `key`, distance and certifications from its `features`,
     /// fetched only when the need has such constraints and the key passed.
+    #[cfg(test)]
     pub(crate) fn allows<'a>(
         &self,
         key: &FilterKey,
+        features: impl FnOnce() -> Option<&'a CompanyFeatures>,
+    ) -> bool {
+        self.allows_given(key, false, features)
+    }
+
+    /// [`Constraints::allows`] where `certs_known` says the company is
+    /// already known to hold every required certification.
+    pub(crate) fn allows_given<'a>(
+        &self,
+        key: &FilterKey,
+        certs_known: bool,
         features: impl FnOnce() -> Option<&'a CompanyFeatures>,
     ) -> bool {
         if !self.municipalities.is_empty() && !self.municipalities.contains(&key.municipality) {
@@ -79,6 +123,11 @@ impl Constraints {
             let Some((lat, lon)) = key.location else {
                 return false;
             };
+            // The haversine distance is at least R·|Δφ|: most of a need's
+            // region rejects here, without trigonometry.
+            if EARTH_RADIUS_KM * (lat as f64 - origin.lat).abs().to_radians() > km + 0.05 {
+                return false;
+            }
             let d = GeoPoint {
                 lat: lat as f64,
                 lon: lon as f64,
@@ -89,7 +138,8 @@ impl Constraints {
             }
             exact_distance = d >= km - 0.01;
         }
-        if !exact_distance && self.certifications.is_empty() {
+        let check_certs = !certs_known && !self.certifications.is_empty();
+        if !exact_distance && !check_certs {
             return true;
         }
         let Some(f) = features() else {
@@ -101,10 +151,32 @@ impl Constraints {
                 _ => return false,
             }
         }
-        self.certifications
-            .iter()
-            .all(|c| f.certifications.contains(c))
+        !check_certs
+            || self
+                .certifications
+                .iter()
+                .all(|c| f.certifications.contains(c))
     }
+}
+
+/// The slots in every one of some ascending slot lists (ascending).
+fn intersection<'a>(mut lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
+    let Some(first) = lists.next() else {
+        return Vec::new();
+    };
+    let mut out = first.to_vec();
+    for l in lists {
+        out.retain(|s| l.binary_search(s).is_ok());
+    }
+    out
+}
+
+/// The ascending union of ascending slot lists.
+fn union<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
+    let mut all: Vec<u32> = lists.flatten().copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 #[cfg(test)]

@@ -349,6 +349,42 @@ impl Engine {
         (text, concepts)
     }
 
+    /// Which slots a need's retrieval may return. Privacy and the hard
+    /// constraints filter *before* the cut, so a narrow region still gets
+    /// its full share of candidates; they are resolved here once per need.
+    /// Without constraints only the view's short hidden list (and the need's
+    /// own company) is excluded; with them, the admitted slots are listed.
+    pub(crate) fn admit<'v>(
+        &self,
+        v: &'v View,
+        p: &PreparedNeed,
+        role: Role,
+        ab: Ablation,
+    ) -> top_slots::Admit<'v> {
+        let constraints = Constraints::new(p.need, p.origin.map(|o| o.0), &self.ctx.taxonomy);
+        if !ab.constraints || constraints.is_empty() {
+            return top_slots::Admit::AllBut(v.hidden_from(role), p.owner_slot);
+        }
+        let rec = &v.records;
+        let admits = |slot: u32, certs_known: bool| {
+            rec.filter_keys.get(slot as usize).is_some_and(|key| {
+                key.live
+                    && role.may_see(key.visibility)
+                    && Some(slot) != p.owner_slot
+                    && constraints.allows_given(key, certs_known, || rec.companies.get(slot))
+            })
+        };
+        // A region or certification narrows the slots to check; a radius
+        // alone is checked on every slot (its latitude bound is cheap).
+        let slots = match constraints.candidate_slots(v.slot_index()) {
+            Some((c, certs_known)) => c.into_iter().filter(|&s| admits(s, certs_known)).collect(),
+            None => (0..rec.filter_keys.len() as u32)
+                .filter(|&s| admits(s, false))
+                .collect(),
+        };
+        top_slots::Admit::Only(slots)
+    }
+
     /// The two retrieval channels of a prepared need, each its best
     /// `CHANNEL_DEPTH × candidates` (slot, BM25) that pass privacy and the
     /// hard constraints: term-at-a-time accumulation, then filtered top-M
@@ -362,31 +398,21 @@ impl Engine {
     ) -> Result<(SlotScores, SlotScores), EngineError> {
         let (text_terms, concept_terms) = self.candidate_clauses(p);
         let rec = &v.records;
-        let constraints = Constraints::new(p.need, p.origin.map(|o| o.0), &self.ctx.taxonomy);
-        // Privacy and hard constraints filter before the cut, so a narrow
-        // region still gets its full share of candidates.
-        let keep_slot = |slot: u32| {
-            let Some(key) = rec.filter_keys.get(slot as usize) else {
-                return false;
-            };
-            key.live
-                && role.may_see(key.visibility)
-                && Some(slot) != p.owner_slot
-                && (!ab.constraints || constraints.allows(key, || rec.companies.get(slot)))
-        };
+        let admit = self.admit(v, p, role, ab);
         let keep = self.ctx.match_config.candidates;
         // Each channel keeps more than `keep`, so a company ranked just below
         // the cut in both can still win on the fused score.
         let depth = keep.saturating_mul(CHANNEL_DEPTH);
-        let mut acc = vec![0.0f32; rec.companies.entries.len()];
+        // Slots without a filter key are not companies: never scored.
+        let mut acc = vec![0.0f32; rec.filter_keys.len()];
         taat::accumulate(v, role, &text_terms, &mut acc)?;
-        let text = top_slots::best(&acc, depth, keep_slot);
+        let text = top_slots::select(&mut acc, depth, &admit);
         let concepts = if concept_terms.is_empty() {
             Vec::new()
         } else {
             acc.fill(0.0);
             taat::accumulate(v, role, &concept_terms, &mut acc)?;
-            top_slots::best(&acc, depth, keep_slot)
+            top_slots::select(&mut acc, depth, &admit)
         };
         Ok((text, concepts))
     }
@@ -492,9 +518,9 @@ impl Engine {
                         signals::equipment_match(&p.wanted_equipment, &f.equipment).0;
                 }
                 if applies[Signal::Jsic] {
-                    row[Signal::Jsic] = p.wanted_jsic.proximity(&f.jsic, |c| {
-                        ctx.taxonomy.section_of(c).and_then(|s| s.bytes().next())
-                    });
+                    row[Signal::Jsic] = p
+                        .wanted_jsic
+                        .proximity(&f.jsic, |c| ctx.taxonomy.section_byte(c));
                 }
                 if let Some((o, om)) = p.origin {
                     row[Signal::Geography] = signals::geography(o, om, f).0;
@@ -897,6 +923,60 @@ mod tests {
 
     use super::*;
     use crate::{fixtures, Context};
+
+    /// What `admit` lets into retrieval equals a check of every slot with
+    /// the full filter (privacy, the need's own company, every hard
+    /// constraint), for each fixture need and for variants limited to a
+    /// city, a prefecture, a radius and a certification, as a portal and as
+    /// a coordinator: the slot index only narrows what is checked.
+    #[test]
+    fn admitted_slots_equal_a_full_filter() {
+        let dir = fixtures::fixtures_dir();
+        let engine = Engine::in_memory(Arc::new(Context::load(&dir).unwrap())).unwrap();
+        fixtures::load_into(&engine, &dir).unwrap();
+        let v = engine.view();
+        let rec = &v.records;
+        let mut needs: Vec<Need> = rec.needs.iter().map(|(_, e)| e.need.clone()).collect();
+        let base = needs[0].clone();
+        let mut variant = |region: serde_json::Value, certs: &[&str]| {
+            let mut n = base.clone();
+            n.region = serde_json::from_value(region).unwrap();
+            n.certifications_required = certs.iter().map(|c| c.to_string()).collect();
+            needs.push(n);
+        };
+        variant(serde_json::json!({"municipality_codes": ["131113"]}), &[]);
+        variant(serde_json::json!({"prefecture_codes": ["13"]}), &["ISO 9001"]);
+        variant(serde_json::json!({"max_distance_km": 15.0}), &[]);
+        variant(serde_json::json!(null), &["ISO9001", "ISO14001"]);
+        variant(serde_json::json!({"prefecture_codes": ["xx"]}), &[]);
+        let mut constrained = 0;
+        for need in &needs {
+            for role in [Role::Public, Role::Coordinator] {
+                let p = engine.prepare_need(&v, need, Ablation::FULL, role);
+                let c = Constraints::new(need, p.origin.map(|o| o.0), &engine.ctx.taxonomy);
+                let want: Vec<u32> = (0..rec.filter_keys.len() as u32)
+                    .filter(|&s| {
+                        let key = &rec.filter_keys[s as usize];
+                        key.live
+                            && role.may_see(key.visibility)
+                            && Some(s) != p.owner_slot
+                            && c.allows(key, || rec.companies.get(s))
+                    })
+                    .collect();
+                let got: Vec<u32> = match engine.admit(&v, &p, role, Ablation::FULL) {
+                    top_slots::Admit::Only(slots) => {
+                        constrained += 1;
+                        slots
+                    }
+                    top_slots::Admit::AllBut(hidden, also) => (0..rec.filter_keys.len() as u32)
+                        .filter(|s| !hidden.contains(s) && Some(*s) != also)
+                        .collect(),
+                };
+                assert_eq!(got, want, "need {} as {role:?}", need.id);
+            }
+        }
+        assert!(constrained >= 10, "{constrained} constrained checks");
+    }
 
     /// A need that names no industry asks, through the JSIC signal, for the
     /// industries of its requirements, not for its owner's: a sheet-metal

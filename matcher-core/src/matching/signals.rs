@@ -87,6 +87,7 @@ pub fn jsic_proximity(
 ) -> f32 {
     let mut best = 0.0f32;
     for w in want {
+        let sw = section_of(w);
         for h in have {
             let common = w
                 .as_str()
@@ -95,9 +96,10 @@ pub fn jsic_proximity(
                 .take_while(|(a, b)| a == b)
                 .count();
             let digits = w.as_str().len().min(h.as_str().len());
+            let same_section = || sw.is_some() && sw == section_of(h);
             let s = if w.as_str().len() == 1 || h.as_str().len() == 1 {
                 // a section letter against a code
-                if section_of(w) == section_of(h) && section_of(w).is_some() {
+                if same_section() {
                     0.25
                 } else {
                     0.0
@@ -113,7 +115,7 @@ pub fn jsic_proximity(
                 0.75
             } else if common == 2 {
                 0.5
-            } else if section_of(w).is_some() && section_of(w) == section_of(h) {
+            } else if same_section() {
                 0.25
             } else {
                 0.0
@@ -464,7 +466,7 @@ mod tests {
         let mut codes: Vec<&str> = wanted.all_codes().map(JsicCode::as_str).collect();
         codes.sort_unstable();
         assert_eq!(codes, ["18", "246", "2461"]);
-        let sec = |c: &JsicCode| ctx.taxonomy.section_of(c).and_then(|s| s.bytes().next());
+        let sec = |c: &JsicCode| ctx.taxonomy.section_byte(c);
         let molder = wanted.proximity(&codes_of(&["1831"]), sec);
         let painter = wanted.proximity(&codes_of(&["2461"]), sec);
         let both = wanted.proximity(&codes_of(&["1831", "2461"]), sec);

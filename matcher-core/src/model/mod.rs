@@ -19,6 +19,9 @@ pub struct GeoPoint {
     pub lon: f64,
 }
 
+/// The mean Earth radius of [`GeoPoint::distance_km`] (haversine).
+pub const EARTH_RADIUS_KM: f64 = 6371.0;
+
 impl GeoPoint {
     /// Great-circle distance in kilometres (haversine).
     pub fn distance_km(self, other: GeoPoint) -> f64 {
@@ -26,7 +29,7 @@ impl GeoPoint {
         let dla = la2 - la1;
         let dlo = (other.lon - self.lon).to_radians();
         let a = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
-        2.0 * 6371.0 * a.sqrt().min(1.0).asin()
+        2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
     }
 }
 
