@@ -106,7 +106,15 @@ fn signal_benches(c: &mut Criterion) {
         b.iter(|| {
             feats
                 .iter()
-                .map(|f| signals::geography(origin, Some(owner.municipality), f).0)
+                .map(|f| {
+                    signals::geography(
+                        &ctx.match_config.geography,
+                        origin,
+                        Some(owner.municipality),
+                        f,
+                    )
+                    .0
+                })
                 .sum::<f32>()
         })
     });
@@ -122,7 +130,15 @@ fn signal_benches(c: &mut Criterion) {
         b.iter(|| {
             feats
                 .iter()
-                .map(|f| signals::concept_similarity(&ctx.ontology, &need_concepts, &f.concepts).0)
+                .map(|f| {
+                    signals::concept_similarity(
+                        &ctx.ontology,
+                        &ctx.match_config.relations,
+                        &need_concepts,
+                        &f.concepts,
+                    )
+                    .0
+                })
                 .sum::<f32>()
         })
     });

@@ -42,18 +42,6 @@ pub enum Relation {
     Sibling,
 }
 
-impl Relation {
-    /// How much of the wanted concept it covers, in (0, 1].
-    pub fn strength(self) -> f32 {
-        match self {
-            Relation::Exact => 1.0,
-            Relation::Narrower => 0.8,
-            Relation::Broader => 0.5,
-            Relation::Sibling => 0.3,
-        }
-    }
-}
-
 pub type ConceptId = u16;
 
 /// Errors of the ontology file.
@@ -809,12 +797,6 @@ impl Ontology {
         ids.sort_unstable();
         ids.dedup();
         ids
-    }
-
-    /// How well company concept `have` serves need concept `want`:
-    /// exact 1.0 > narrower 0.8 > broader 0.5 > sibling 0.3 > unrelated 0.
-    pub fn relation(&self, want: ConceptId, have: ConceptId) -> f32 {
-        self.relation_of(want, have).map_or(0.0, Relation::strength)
     }
 
     /// How a company's concept `have` stands to a wanted concept `want`

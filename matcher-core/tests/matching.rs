@@ -286,7 +286,6 @@ fn evidence_from_another_ontology_is_computed_again() {
         analyzer: base.analyzer.clone(),
         taxonomy: matcher_core::taxonomy::Taxonomy::load(&fx).expect("tables"),
         ontology: Ontology::load(&edited, Some(base.analyzer.clone())).expect("ontology"),
-        stale_months: base.stale_months,
         match_config: base.match_config.clone(),
     };
     assert_ne!(other.ontology.fingerprint(), base.ontology.fingerprint());

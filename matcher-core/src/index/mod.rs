@@ -106,8 +106,6 @@ pub struct Context {
     pub analyzer: Arc<Analyzer>,
     pub taxonomy: Taxonomy,
     pub ontology: Ontology,
-    /// Profiles not confirmed for this many months are stale.
-    pub stale_months: u32,
     pub match_config: crate::matching::MatchConfig,
 }
 
@@ -121,14 +119,13 @@ impl Context {
             analyzer,
             taxonomy,
             ontology,
-            stale_months: 24,
             match_config: Default::default(),
         })
     }
 
     /// Updates before this date are stale.
     pub fn stale_cutoff(&self) -> Date {
-        Date::today().minus_months(self.stale_months)
+        Date::today().minus_months(self.match_config.stale_months)
     }
 }
 

@@ -402,13 +402,16 @@ impl Engine {
         let analyzer = &self.ctx.analyzer;
         let terms = query::expand_terms(analyzer, &analyzer.analyze(&parsed.free));
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // The field boosts matching uses too (config `[fields]`), but for
+        // the name: see `FieldBoosts`.
+        let b = &self.ctx.match_config.fields;
         let mut should: Vec<(Occur, Box<dyn Query>)> = query::terms_query(
             &terms,
             &[
-                (f.name, 3.0),
-                (f.capabilities, 1.5),
-                (f.products, 1.2),
-                (f.equipment, 1.2),
+                (f.name, b.name_search),
+                (f.capabilities, b.capabilities),
+                (f.products, b.products),
+                (f.equipment, b.equipment),
             ],
         );
         if let Some(q) = query::bigram_query(&parsed.free, f.grams, 0.3).filter(|_| bigrams) {

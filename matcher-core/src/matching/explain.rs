@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::signals::{self, N_SIGNALS};
+use super::weights::RelationWeights;
 use super::PreparedNeed;
 use crate::concepts::Relation;
 use crate::index::evidence::{Cited, FIELDS};
@@ -83,7 +84,12 @@ impl Engine {
         f: &CompanyFeatures,
     ) -> Vec<ConceptEvidence> {
         let ontology = &self.ctx.ontology;
-        let (_, hits) = signals::concept_similarity(ontology, &p.concepts, &f.concepts);
+        let (_, hits) = signals::concept_similarity(
+            ontology,
+            &self.ctx.match_config.relations,
+            &p.concepts,
+            &f.concepts,
+        );
         hits.into_iter()
             .map(|h| ConceptEvidence {
                 wanted: ontology.concept(h.want).name.clone(),
@@ -128,7 +134,10 @@ impl Engine {
             })
             .collect();
         let (distance_km, same_municipality) = match p.origin {
-            Some((o, om)) => (signals::geography(o, om, f).1, om == Some(f.municipality)),
+            Some((o, om)) => (
+                signals::geography(&ctx.match_config.geography, o, om, f).1,
+                om == Some(f.municipality),
+            ),
             None => (None, false),
         };
         let municipality = ctx
@@ -136,6 +145,7 @@ impl Engine {
             .municipality(f.municipality)
             .map(|m| m.name.clone());
         let why = sentence(
+            &ctx.match_config.relations,
             &concepts,
             &terms,
             &equipment,
@@ -183,6 +193,7 @@ fn term_evidence(e: &Cited<'_>, p: &PreparedNeed) -> Vec<Evidence> {
 /// "why you", from the strongest evidence first.
 #[allow(clippy::too_many_arguments)]
 fn sentence(
+    relations: &RelationWeights,
     concepts: &[ConceptEvidence],
     terms: &[Evidence],
     equipment: &[String],
@@ -195,7 +206,7 @@ fn sentence(
     let mut parts: Vec<String> = Vec::new();
     let mut shown: Vec<String> = concepts
         .iter()
-        .filter(|c| c.relation.strength() * c.weight >= WHY_MIN_SCORE)
+        .filter(|c| relations.of(c.relation) * c.weight >= WHY_MIN_SCORE)
         .take(3)
         .map(|c| {
             if c.source.is_empty() || c.source == c.have {
@@ -290,8 +301,12 @@ mod tests {
                         }
                     }
                 }
-                let (_, hits) =
-                    signals::concept_similarity(&ctx.ontology, &p.concepts, &f.concepts);
+                let (_, hits) = signals::concept_similarity(
+                    &ctx.ontology,
+                    &ctx.match_config.relations,
+                    &p.concepts,
+                    &f.concepts,
+                );
                 let mut mentions = ctx.ontology.extract_analyzed(&c.capabilities, &caps);
                 if let (Some(pr), Some(a)) = (&c.products, &products) {
                     mentions.extend(ctx.ontology.extract_analyzed(pr, a));

@@ -32,7 +32,9 @@ use constraints::Constraints;
 use signals::{PerSignal, Signal, SignalRow, SizeHint, N_SIGNALS};
 
 pub use explain::{Evidence, Explanation};
-pub use weights::{MatchConfig, WantedIndustries, Weights};
+pub use weights::{
+    FieldBoosts, GeographyDecay, MatchConfig, RelationWeights, WantedIndustries, Weights,
+};
 
 /// Share of the concept signal taken from the concept channel's BM25 (the
 /// rest is the hierarchy-aware similarity).
@@ -298,7 +300,8 @@ impl Engine {
                 WantedIndustries::None => signals::WantedJsic::default(),
             }
         };
-        let wanted = signals::WantedConcepts::new(&ctx.ontology, &concepts);
+        let wanted =
+            signals::WantedConcepts::new(&ctx.ontology, &ctx.match_config.relations, &concepts);
         PreparedNeed {
             need,
             terms,
@@ -323,11 +326,12 @@ impl Engine {
     /// the concepts are judged by the hierarchy-aware similarity, not twice.
     fn candidate_clauses(&self, p: &PreparedNeed) -> (Vec<(Term, f32)>, Vec<(Term, f32)>) {
         let f = self.companies.fields;
+        let b = &self.ctx.match_config.fields;
         let fields = [
-            (f.capabilities, 1.5),
-            (f.products, 1.2),
-            (f.equipment, 1.2),
-            (f.name, 0.5),
+            (f.capabilities, b.capabilities),
+            (f.products, b.products),
+            (f.equipment, b.equipment),
+            (f.name, b.name_match),
         ];
         let mut text = Vec::with_capacity(p.terms.len() * fields.len());
         for t in &p.terms {
@@ -523,9 +527,11 @@ impl Engine {
                         .proximity(&f.jsic, |c| ctx.taxonomy.section_byte(c));
                 }
                 if let Some((o, om)) = p.origin {
-                    row[Signal::Geography] = signals::geography(o, om, f).0;
+                    row[Signal::Geography] =
+                        signals::geography(&ctx.match_config.geography, o, om, f).0;
                 }
-                row[Signal::Freshness] = signals::freshness(f.updated_at, today, ctx.stale_months);
+                row[Signal::Freshness] =
+                    signals::freshness(f.updated_at, today, ctx.match_config.stale_months);
                 if let Some(h) = p.size {
                     row[Signal::Size] = signals::size_fit(h, f.employees);
                 }
@@ -945,7 +951,10 @@ mod tests {
             needs.push(n);
         };
         variant(serde_json::json!({"municipality_codes": ["131113"]}), &[]);
-        variant(serde_json::json!({"prefecture_codes": ["13"]}), &["ISO 9001"]);
+        variant(
+            serde_json::json!({"prefecture_codes": ["13"]}),
+            &["ISO 9001"],
+        );
         variant(serde_json::json!({"max_distance_km": 15.0}), &[]);
         variant(serde_json::json!(null), &["ISO9001", "ISO14001"]);
         variant(serde_json::json!({"prefecture_codes": ["xx"]}), &[]);

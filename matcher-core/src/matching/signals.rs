@@ -4,6 +4,7 @@
 //! equipment has no equipment signal, and its weight is shared among the
 //! signals that do apply rather than dragging every score down.
 
+use super::weights::{GeographyDecay, RelationWeights};
 use crate::concepts::{ConceptId, ConceptSet, Ontology, Relation};
 use crate::index::records::CompanyFeatures;
 use crate::model::{Date, GeoPoint, JsicCode, MunicipalityCode};
@@ -197,6 +198,7 @@ impl WantedJsic {
 
 /// Distance decay with a bonus for the same municipality (域内連携).
 pub fn geography(
+    decay: &GeographyDecay,
     from: GeoPoint,
     from_municipality: Option<MunicipalityCode>,
     to: &CompanyFeatures,
@@ -205,9 +207,9 @@ pub fn geography(
         return (0.0, None);
     };
     let d = from.distance_km(loc);
-    let mut s = (-d / 30.0).exp() as f32;
+    let mut s = (-d / decay.decay_km as f64).exp() as f32;
     if from_municipality == Some(to.municipality) {
-        s = (s + 0.2).min(1.0);
+        s = (s + decay.same_municipality_bonus).min(1.0);
     }
     (s, Some(d))
 }
@@ -292,8 +294,8 @@ pub struct ConceptHit {
 
 impl ConceptHit {
     /// What the hit is worth: the relation's strength × the mention weight.
-    pub fn score(&self) -> f32 {
-        self.relation.strength() * self.mention
+    pub fn score(&self, relations: &RelationWeights) -> f32 {
+        relations.of(self.relation) * self.mention
     }
 }
 
@@ -302,11 +304,17 @@ impl ConceptHit {
 /// how each of their concepts stands to each wanted one, and the hierarchy
 /// walk for each pair was a tenth of a match.
 pub struct WantedConcepts {
-    wants: Vec<(ConceptId, f32, Vec<Option<Relation>>)>,
+    /// (wanted concept, its weight, the strength of every ontology concept
+    /// as a company's concept for it: 0 when unrelated).
+    wants: Vec<(ConceptId, f32, Vec<f32>)>,
 }
 
 impl WantedConcepts {
-    pub fn new(ontology: &Ontology, need: &ConceptSet) -> WantedConcepts {
+    pub fn new(
+        ontology: &Ontology,
+        relations: &RelationWeights,
+        need: &ConceptSet,
+    ) -> WantedConcepts {
         let n = ontology.len();
         WantedConcepts {
             wants: need
@@ -314,7 +322,11 @@ impl WantedConcepts {
                 .iter()
                 .map(|&(want, weight)| {
                     let table = (0..n)
-                        .map(|have| ontology.relation_of(want, have as ConceptId))
+                        .map(|have| {
+                            ontology
+                                .relation_of(want, have as ConceptId)
+                                .map_or(0.0, |r| relations.of(r))
+                        })
                         .collect();
                     (want, weight, table)
                 })
@@ -330,10 +342,10 @@ impl WantedConcepts {
             den += weight;
             let mut best = 0.0f32;
             for &(have, hw) in &company.0 {
-                let Some(relation) = table.get(have as usize).copied().flatten() else {
+                let Some(&strength) = table.get(have as usize) else {
                     continue;
                 };
-                let score = relation.strength() * hw.min(1.0);
+                let score = strength * hw.min(1.0);
                 if score > best {
                     best = score;
                 }
@@ -354,6 +366,7 @@ impl WantedConcepts {
 /// `need` carries final weights (mention × kind × rarity, see `prepare_need`).
 pub fn concept_similarity(
     ontology: &Ontology,
+    relations: &RelationWeights,
     need: &ConceptSet,
     company: &ConceptSet,
 ) -> (f32, Vec<ConceptHit>) {
@@ -373,12 +386,12 @@ pub fn concept_similarity(
                 relation,
                 mention: hw.min(1.0),
             };
-            if hit.score() > best.as_ref().map_or(0.0, ConceptHit::score) {
+            if hit.score(relations) > best.as_ref().map_or(0.0, |b| b.score(relations)) {
                 best = Some(hit);
             }
         }
         if let Some(b) = best {
-            num += weight * b.score();
+            num += weight * b.score(relations);
             hits.push(b);
         }
     }
@@ -407,11 +420,12 @@ mod tests {
         let mut nonzero = 0;
         for n in &needs {
             let want = o.need_concepts(n);
-            let tables = WantedConcepts::new(o, &want);
+            let rw = RelationWeights::default();
+            let tables = WantedConcepts::new(o, &rw, &want);
             for c in &companies {
                 let have =
                     crate::index::records::CompanyFeatures::new(c, &ctx.taxonomy, o).concepts;
-                let a = concept_similarity(o, &want, &have).0;
+                let a = concept_similarity(o, &rw, &want, &have).0;
                 assert_eq!(tables.similarity(&have).to_bits(), a.to_bits());
                 nonzero += usize::from(a > 0.0);
             }

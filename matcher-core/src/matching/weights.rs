@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::signals::{PerSignal, Signal};
-use crate::concepts::NeedScoping;
+use crate::concepts::{NeedScoping, Relation};
 
 /// How much each signal counts. Only signals that apply to a need share the
 /// total, so the weights need not sum to one.
@@ -55,6 +55,87 @@ impl Weights {
     }
 }
 
+/// BM25 field boosts over the seed fields: one set for portal search and
+/// matching. The company name is the one field the two weigh differently,
+/// on purpose: a portal user often types a name, while a need's words
+/// found in a company's name (精密 in 山田精密工業) say little about what
+/// the company can make.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FieldBoosts {
+    pub capabilities: f32,
+    pub products: f32,
+    pub equipment: f32,
+    /// The name in portal search.
+    pub name_search: f32,
+    /// The name when matching a need.
+    pub name_match: f32,
+}
+
+impl Default for FieldBoosts {
+    fn default() -> Self {
+        FieldBoosts {
+            capabilities: 1.5,
+            products: 1.2,
+            equipment: 1.2,
+            name_search: 3.0,
+            name_match: 0.5,
+        }
+    }
+}
+
+/// How much of a wanted concept a company's concept covers, by where it
+/// stands in the hierarchy (exact > narrower > broader > sibling).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelationWeights {
+    pub exact: f32,
+    pub narrower: f32,
+    pub broader: f32,
+    pub sibling: f32,
+}
+
+impl Default for RelationWeights {
+    fn default() -> Self {
+        RelationWeights {
+            exact: 1.0,
+            narrower: 0.8,
+            broader: 0.5,
+            sibling: 0.3,
+        }
+    }
+}
+
+impl RelationWeights {
+    /// The strength of `relation`, in [0, 1].
+    pub fn of(&self, relation: Relation) -> f32 {
+        match relation {
+            Relation::Exact => self.exact,
+            Relation::Narrower => self.narrower,
+            Relation::Broader => self.broader,
+            Relation::Sibling => self.sibling,
+        }
+    }
+}
+
+/// The geography signal: `exp(-km / decay_km)`, plus a bonus in the
+/// owner's own municipality (capped at 1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeographyDecay {
+    pub decay_km: f32,
+    pub same_municipality_bonus: f32,
+}
+
+impl Default for GeographyDecay {
+    fn default() -> Self {
+        GeographyDecay {
+            decay_km: 30.0,
+            same_municipality_bonus: 0.2,
+        }
+    }
+}
+
 /// Where the JSIC signal takes a need's wanted industries from when the
 /// need names none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +164,11 @@ pub struct MatchConfig {
     pub scoping: NeedScoping,
     /// The JSIC signal's wanted industries when a need names none.
     pub wanted_industries: WantedIndustries,
+    /// Profiles not confirmed for this many months are stale.
+    pub stale_months: u32,
+    pub fields: FieldBoosts,
+    pub relations: RelationWeights,
+    pub geography: GeographyDecay,
 }
 
 impl Default for MatchConfig {
@@ -93,6 +179,10 @@ impl Default for MatchConfig {
             mutual_threshold: 0.3,
             scoping: NeedScoping::default(),
             wanted_industries: WantedIndustries::Concepts,
+            stale_months: 24,
+            fields: FieldBoosts::default(),
+            relations: RelationWeights::default(),
+            geography: GeographyDecay::default(),
         }
     }
 }
@@ -145,6 +235,51 @@ impl MatchConfig {
                 message: "scoping weights must be numbers in [0, 1]".into(),
             });
         }
+        let f = &cfg.fields;
+        let r = &cfg.relations;
+        let g = &cfg.geography;
+        let tunables = [
+            ("fields.capabilities", f.capabilities, f32::MAX),
+            ("fields.products", f.products, f32::MAX),
+            ("fields.equipment", f.equipment, f32::MAX),
+            ("fields.name_search", f.name_search, f32::MAX),
+            ("fields.name_match", f.name_match, f32::MAX),
+            ("relations.exact", r.exact, 1.0),
+            ("relations.narrower", r.narrower, 1.0),
+            ("relations.broader", r.broader, 1.0),
+            ("relations.sibling", r.sibling, 1.0),
+            (
+                "geography.same_municipality_bonus",
+                g.same_municipality_bonus,
+                1.0,
+            ),
+        ];
+        for (name, v, max) in tunables {
+            if !v.is_finite() || !(0.0..=max).contains(&v) {
+                return Err(ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: format!(
+                        "{name} is {v}: it must be a number from 0{}",
+                        if max == 1.0 { " to 1" } else { " up" }
+                    ),
+                });
+            }
+        }
+        if !(g.decay_km.is_finite() && g.decay_km > 0.0) {
+            return Err(ConfigError::Parse {
+                path: path.display().to_string(),
+                message: format!(
+                    "geography.decay_km is {}: it must be more than 0",
+                    g.decay_km
+                ),
+            });
+        }
+        if cfg.stale_months == 0 {
+            return Err(ConfigError::Parse {
+                path: path.display().to_string(),
+                message: "stale_months must be at least 1".into(),
+            });
+        }
         if cfg.candidates == 0 {
             return Err(ConfigError::Parse {
                 path: path.display().to_string(),
@@ -152,5 +287,35 @@ impl MatchConfig {
             });
         }
         Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The file in the repository writes out the defaults: every tunable
+    /// is where an operator looks for it, with the value the code uses.
+    #[test]
+    fn the_repository_config_is_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/matcher.toml");
+        assert_eq!(MatchConfig::load(&path).expect("config"), MatchConfig::default());
+    }
+
+    /// A bad value is refused with the key and the rule, not clamped.
+    #[test]
+    fn bad_tunables_name_their_key() {
+        let dir = tempfile::tempdir().expect("tmp");
+        for (text, key) in [
+            ("[relations]\nnarrower = 1.5\n", "relations.narrower"),
+            ("[fields]\nproducts = -1\n", "fields.products"),
+            ("[geography]\ndecay_km = 0\n", "geography.decay_km"),
+            ("stale_months = 0\n", "stale_months"),
+        ] {
+            let path = dir.path().join("m.toml");
+            std::fs::write(&path, text).expect("write");
+            let err = MatchConfig::load(&path).expect_err(text).to_string();
+            assert!(err.contains(key), "{text:?}: {err}");
+        }
     }
 }
