@@ -291,10 +291,19 @@ impl Generator {
         let mut places = Vec::with_capacity(munis.len());
         let mut upto = 0;
         for m in munis {
-            upto += match (m.code.prefecture(), m.code.is_prefecture()) {
-                (_, true) => 1,
-                (13, _) => 8,
-                (11 | 12 | 14 | 23 | 27, _) => 2,
+            // The corpus stands for a Tokyo-centred client base: Tokyo heavy
+            // (about 45% of companies), the five big industrial prefectures
+            // next, a thin national tail. Since the table covers all of Japan
+            // (issue #15), the ~1,500 municipalities of the other prefectures
+            // weigh 1 against 20 for a prefecture, so together they stay a tail
+            // (about 10%, 7% before) as when the table held only their capitals. A
+            // designated city's wards weigh nothing: its city row stands for
+            // them, as before they were in the table.
+            upto += match (m.code.prefecture(), m.code.is_prefecture(), m.kind.as_str()) {
+                (_, true, _) => 20,
+                (13, _, _) => 160,
+                (_, _, "ward") => 0,
+                (11 | 12 | 14 | 23 | 27, _, _) => 40,
                 _ => 1,
             };
             let prefecture = taxonomy

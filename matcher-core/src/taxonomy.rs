@@ -363,14 +363,52 @@ impl Taxonomy {
     }
 
     /// The canonical name of a written certification (ＩＳＯ９００１, ISO 9001:2015 → ISO9001).
-    /// Unknown names are returned in normalized form, upper-cased, so they still compare.
+    /// A name with a bracketed part is resolved by its parts (see
+    /// [`Taxonomy::bracketed_certification`]). Unknown names are returned in
+    /// normalized form, upper-cased, so they still compare.
     pub fn canonical_certification(&self, written: &str) -> String {
         let key = certification_key(written);
-        self.certifications
-            .get(&key)
-            .cloned()
+        if let Some(c) = self.certifications.get(&key) {
+            return c.clone();
+        }
+        self.bracketed_certification(&key)
             .unwrap_or_else(|| key.to_uppercase())
     }
+
+    /// Profiles write a scheme with its standard or edition in brackets:
+    /// 「ISMS(ISO27001)」「ISMS（ISO/IEC 27001）」「Pマーク（プライバシーマーク）」
+    /// 「ISO9001(2015年版)」. Listing every combination as a variant cannot keep
+    /// up (issue #16 missed the first), so the parts are looked up one by one:
+    /// the name is canonical when every part is a variant of the same
+    /// certification or an edition (2015, 2015年版). Parts naming two different
+    /// certifications (「ISO9001(ISO14001)」), or any unknown part, leave the
+    /// name unknown rather than guess which one was meant.
+    fn bracketed_certification(&self, key: &str) -> Option<String> {
+        let parts = key
+            .split(['(', ')', '[', ']', '【', '】', '「', '」', '〔', '〕'])
+            .filter(|p| !p.is_empty());
+        let mut found: Option<&String> = None;
+        let mut count = 0;
+        for part in parts {
+            count += 1;
+            match self.certifications.get(&certification_key(part)) {
+                Some(c) if found.is_none_or(|f| f == c) => found = Some(c),
+                Some(_) => return None,
+                None if is_edition(part) => {}
+                None => return None,
+            }
+        }
+        if count < 2 {
+            return None;
+        }
+        found.cloned()
+    }
+}
+
+/// 2015, 2015年, 2015年版, 2015版: an edition written beside a standard.
+fn is_edition(part: &str) -> bool {
+    let rest = part.trim_end_matches('版').trim_end_matches('年');
+    rest.len() == 4 && rest.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Normalized comparison key: NFKC, lower case, no spaces/hyphens/slashes, no `:YYYY` edition.
@@ -417,5 +455,15 @@ mod tests {
         assert_eq!(certification_key("ＩＳＯ９００１"), "iso9001");
         assert_eq!(certification_key("JIS Q 9100"), "jisq9100");
         assert_eq!(certification_key("ISO/IEC 27001"), "isoiec27001");
+    }
+
+    #[test]
+    fn editions_are_four_digit_years() {
+        for e in ["2015", "2015年", "2015年版", "2015版"] {
+            assert!(is_edition(e), "{e}");
+        }
+        for e in ["15年版", "iso27001", "20150", "版"] {
+            assert!(!is_edition(e), "{e}");
+        }
     }
 }

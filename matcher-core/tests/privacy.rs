@@ -31,7 +31,7 @@ const SECRET_MARKERS: &[&str] = &[
     "秘密機械",
     "132292",
     "西東京",
-    "AS9100",
+    "ISO26262",
     "輸送用機械",
 ];
 
@@ -61,7 +61,8 @@ fn public_companies() -> Vec<Company> {
 }
 
 /// Restricted companies that match チタン/切削 far better than the public ones,
-/// and own the only 西東京市 address, JSIC division 31 and AS9100.
+/// and own the only 西東京市 address, JSIC division 31 and ISO26262 (not
+/// AS9100 any more: since #15 it is folded into the canonical JISQ9100).
 fn restricted_companies() -> Vec<Company> {
     let mut s1 = company(
         "sec-1",
@@ -70,7 +71,7 @@ fn restricted_companies() -> Vec<Company> {
     );
     s1.municipality_code = "132292".parse().unwrap();
     s1.industry_codes = vec!["31".parse().unwrap()];
-    s1.certifications = vec!["AS9100".into()];
+    s1.certifications = vec!["ISO26262".into()];
     s1.equipment = vec![Equipment {
         name: "5軸マシニングセンタ".into(),
         maker: Some("秘密機械製作所".into()),
@@ -85,7 +86,7 @@ fn restricted_companies() -> Vec<Company> {
         "チタン切削加工のチタン専門工場。チタン合金の切削と研削。",
     );
     s2.municipality_code = "132292".parse().unwrap();
-    s2.certifications = vec!["ISO9001".into(), "AS9100".into()];
+    s2.certifications = vec!["ISO9001".into(), "ISO26262".into()];
     let mut s3 = company(
         "sec-3",
         "株式会社非公開精工",
@@ -292,14 +293,14 @@ fn facets_for_a_public_caller_are_brute_force_over_public_records() {
         .chain(&f.certification)
         .map(|x| x.value.as_str())
         .collect();
-    for secret in ["31", "132292", "AS9100"] {
+    for secret in ["31", "132292", "ISO26262"] {
         assert!(!values.contains(secret), "facet value {secret} leaks");
     }
     // a coordinator does see them
     let c = search(e, &req("チタン"), Role::Coordinator).facets.unwrap();
     assert!(facet_map(&c.municipality).contains_key("132292"));
     assert!(facet_map(&c.jsic_division).contains_key("31"));
-    assert!(facet_map(&c.certification).contains_key("AS9100"));
+    assert!(facet_map(&c.certification).contains_key("ISO26262"));
 }
 
 #[test]
@@ -320,7 +321,7 @@ fn filters_that_select_only_restricted_companies_find_nothing_publicly() {
             ..d()
         },
         Filters {
-            certifications: vec!["AS9100".into()],
+            certifications: vec!["ISO26262".into()],
             ..d()
         },
         Filters {
