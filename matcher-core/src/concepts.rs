@@ -13,6 +13,8 @@
 //! nice-to-haves little; see [`NeedScoping`]), and adds the concepts a
 //! company's equipment implies even when its text does not say them.
 
+pub mod coverage;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
