@@ -33,11 +33,11 @@ def add(cid, name, kind, surface, examples, broader=(), equipment=(), jsic=()):
     rows.append(r); by_id[cid] = r
 
 # --- existing concepts: how buyers describe the work ---
-extend("website_production", surface=["会社紹介ページ", "紹介ページ", "ウェブページ", "Webページ", "スマホでも見やすく",
+extend("website_production", surface=["会社紹介ページ", "紹介ページ", "ページの刷新", "ページを作り直", "ウェブページ", "Webページ", "スマホでも見やすく",
        "スマホ対応", "スマートフォン対応", "ホームページの刷新", "サイトの刷新", "サイト改修", "ホームページ改修"])
 extend("mobile_app", surface=["顧客向けアプリ", "業務用アプリ", "専用アプリ", "アプリ制作", "アプリを作"])
 extend("cad_drafting", surface=["紙の図面", "3次元のデータ", "三次元のデータ", "3Dデータ化", "図面をデータ化", "データに起こし", "CADデータ化"])
-extend("video_production", surface=["映像を撮", "動画を撮", "工場紹介動画", "紹介映像", "PR映像"])
+extend("video_production", surface=["映像を撮", "動画を撮", "PR映像"])
 extend("graphic_design", surface=["シンボルマーク", "ロゴマーク", "会社のマーク", "マークを新しく", "ロゴを新しく"])
 extend("calibration", surface=["校正", "精度確認", "圧力計", "温度計", "計器の校正", "正しい値を示", "計測器の点検"], jsic=["745", "744"])
 extend("cmm", surface=["寸法確認", "寸法を正確に測", "寸法を測", "測定して成績書", "検査成績書", "寸法測定代行"])
@@ -45,10 +45,10 @@ extend("material_analysis", surface=["材質の確認", "材質確認", "材質�
 extend("reliability_testing", surface=["錆びやすさ", "さびやすさ", "耐食性評価", "耐食性試験", "腐食試験", "防錆評価", "キャス試験", "CASS試験"])
 extend("seafood_processing", surface=["魚の下処理", "切り身", "骨取り", "骨を取", "三枚おろし", "フィレ加工", "鮮魚の加工", "魚をさばく"], jsic=["092"])
 extend("packing_service", surface=["詰め替え", "小分け", "小分け包装", "小袋", "計量包装", "量って詰め", "袋に詰め", "充填包装", "リパック"])
-extend("mechanical_assembly", surface=["組み上げ", "組み上げて", "組立と動作確認", "動作確認まで", "装置の組み上げ", "図面どおりに組"])
+extend("mechanical_assembly", surface=["組み上げ", "組み上げて", "組立と動作確認", "動作確認まで", "装置の組み上げ"])
 extend("plc_control", surface=["制御の更新", "制御更新", "リレー回路", "リレー制御", "リレーで動", "PLC化", "シーケンサ更新", "制御盤更新", "古い制御"])
 extend("machine_repair", surface=["設備更新", "古い設備", "機械の入れ替え", "設備の入れ替え", "機器に入れ替え", "延命"])
-extend("enclosure", surface=["機械カバー", "安全カバー", "装置カバー", "板金カバー", "カバー製作", "保護カバー"])
+# not カバー (機械カバー): as a head word it made 樹脂カバー a sheet-metal enclosure
 extend("turning", surface=["シャフト部品", "シャフト", "ピン加工", "細いピン", "丸棒から"])
 extend("urethane_casting", surface=["型なしで", "簡易型で"])
 extend("rubber_molding", surface=["シリコーン部品", "シリコン部品", "柔らかいシリコーン", "シリコーン製品", "シリコーンの部品", "ゴムの部品"])

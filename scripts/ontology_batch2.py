@@ -83,7 +83,7 @@ add("lubricants", "潤滑油・切削油", "product",
     ["潤滑油", "グリース", "切削油", "作動油", "防錆油", "水溶性切削液", "クーラント", "離型剤"],
     ["切削油の選定と供給をお願いしたい"], jsic=["172", "179"])
 # --- E 18/19 plastics and rubber ---
-hint("extrusion_molding", "181"); hint("plastic_molding", "183", "189"); hint("injection_molding", "183")
+hint("extrusion_molding", "181"); hint("plastic_molding", "183", "189"); # injection_molding keeps JSIC 18 alone (its group follows from plastic_molding)
 hint("blow_molding", "189"); hint("vacuum_forming", "182", "189"); hint("frp_molding", "184"); hint("foam_processing", "184")
 hint("resin_material", "185"); hint("rubber_molding", "193", "199"); hint("rubber_products", "193")
 # --- E 20 leather ---

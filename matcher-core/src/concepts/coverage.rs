@@ -105,6 +105,7 @@ const PROCEDURE_WORDS: &[&str] = &[
     "不可",
     "尚可",
     "不要",
+    "対象",
     "対象外",
     "範囲",
     "一括",
@@ -120,6 +121,16 @@ const PROCEDURE_WORDS: &[&str] = &[
     "コスト",
     "見直し",
     "コスト見直し",
+    // how the asker wants to work together (持ち込みで打合せしたい)
+    "持ち込み",
+    "急ぎ",
+    // a profile's courtesy and manner (お気軽にご相談ください, 誠実なものづくりをモットーに)
+    "お気軽",
+    "気軽",
+    "誠実",
+    "モット",
+    "最短",
+    "一緒",
 ];
 
 /// Places and regions (besides the taxonomy's municipality names): a
