@@ -13,6 +13,8 @@
 //! nice-to-haves little; see [`NeedScoping`]), and adds the concepts a
 //! company's equipment implies even when its text does not say them.
 
+pub mod coverage;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -295,7 +297,8 @@ const NEED_HEAD_STOP: &[&str] = &[
     "取得",
     "説明",
     "案内",
-    "紹介",
+    // (紹介 is no head word since 会社紹介ページ joined 会社紹介動画: it
+    // points at more than two concepts, so it evokes none anywhere)
     "図面",
     "成績",
     "規格",

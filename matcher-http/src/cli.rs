@@ -370,3 +370,146 @@ pub fn eval(env: &Env, json: bool, sets: &[String]) -> CliResult {
     }
     Ok(())
 }
+
+/// `matcher concepts --coverage FILE…`: how much of a corpus of profiles
+/// and needs the ontology covers, and what it misses (see
+/// `matcher_core::concepts::coverage`). Each file is JSON Lines of one kind
+/// (detected like `import`); rows the importer would reject are reported
+/// with line, field and reason and left out. `filter` (a split file and a
+/// half) keeps only the records that half lists, so a tuning half can be
+/// measured without reading the test half.
+pub fn coverage(
+    env: &Env,
+    files: &[PathBuf],
+    filter: Option<(PathBuf, String)>,
+    top: usize,
+    list: bool,
+    json: bool,
+) -> CliResult {
+    use matcher_core::concepts::coverage::{self, SplitFilter, Tally, Vocabulary};
+    let ctx = env.context()?;
+    let split = match &filter {
+        Some((path, half)) => Some(SplitFilter::load(path, half)?),
+        None => None,
+    };
+    let (mut needs, mut companies, mut dropped) = (Vec::new(), Vec::new(), 0usize);
+    for file in files {
+        let bytes =
+            std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let name = file.file_name().and_then(|n| n.to_str());
+        let format = Format::detect(name, &bytes);
+        let keep = |id: &str| split.as_ref().is_none_or(|s| s.keeps(id));
+        let rejected = match detect_kind(&bytes) {
+            Kind::Companies => {
+                let p = import::parse::<Company>(&bytes, format, Encoding::Auto, &ctx.taxonomy);
+                for c in p.records {
+                    if keep(c.id.as_str()) {
+                        companies.push(c);
+                    } else {
+                        dropped += 1;
+                    }
+                }
+                p.rejected
+            }
+            Kind::Needs => {
+                let p = import::parse::<Need>(&bytes, format, Encoding::Auto, &ctx.taxonomy);
+                for n in p.records {
+                    if keep(n.id.as_str()) {
+                        needs.push(n);
+                    } else {
+                        dropped += 1;
+                    }
+                }
+                p.rejected
+            }
+        };
+        for r in &rejected {
+            eprintln!("rejected: {}: {r}", file.display());
+        }
+    }
+    let vocabulary = Vocabulary::new(&ctx.taxonomy);
+    let mut report = coverage::measure(
+        &ctx.ontology,
+        &ctx.analyzer,
+        &vocabulary,
+        &needs,
+        &companies,
+    );
+    if let Some((path, half)) = &filter {
+        eprintln!(
+            "split {}: kept half {half:?}, left out {dropped} records",
+            path.display()
+        );
+    }
+    report.jsic_gaps = coverage::jsic_gaps(&ctx.ontology, &ctx.taxonomy, &["E", "G"]);
+    report.phrases.truncate(top);
+    report.equipment.truncate(top);
+    if !list && !json {
+        report.uncovered.clear();
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "ontology coverage ({} concepts): requirement sentences that evoke no concept",
+        report.concepts
+    );
+    println!(
+        "{:<10} {:>7} {:>9} {:>12} {:>9} {:>7}   set aside: out of scope / constraint / no content; head word only",
+        "", "records", "sentences", "requirements", "uncovered", "share"
+    );
+    let row = |name: &str, t: &Tally| {
+        println!(
+            "{name:<10} {:>7} {:>9} {:>12} {:>9} {:>6.1}%   {} / {} / {}; {}",
+            t.records,
+            t.sentences,
+            t.requirements,
+            t.uncovered,
+            100.0 * t.uncovered_share(),
+            t.out_of_scope,
+            t.constraint,
+            t.no_content,
+            t.head_word_only
+        );
+    };
+    row("needs", &report.needs);
+    row("companies", &report.companies);
+    row("all", &report.total());
+    println!(
+        "\nmost frequent uncovered noun phrases (sentences evoking no concept / evoking others):"
+    );
+    for p in &report.phrases {
+        println!(
+            "{:>5} {:>5}  {}\t{} {:?}: {}",
+            p.in_uncovered,
+            p.in_covered,
+            p.phrase,
+            p.example.id,
+            p.example.field,
+            p.example.sentence
+        );
+    }
+    if !report.equipment.is_empty() {
+        println!("\nequipment that implies no concept:");
+        for p in &report.equipment {
+            println!("{:>5}  {}\t{}", p.in_uncovered, p.phrase, p.example.id);
+        }
+    }
+    if !report.jsic_gaps.is_empty() {
+        println!(
+            "\nJSIC groups of E and G that no concept hints at ({}):",
+            report.jsic_gaps.len()
+        );
+        for g in &report.jsic_gaps {
+            println!("  {} {}", g.code, g.name);
+        }
+    }
+    if list {
+        println!("\nuncovered requirement sentences:");
+        for e in &report.uncovered {
+            println!("{} {:?}: {}", e.id, e.field, e.sentence);
+        }
+    }
+    Ok(())
+}

@@ -91,14 +91,34 @@ enum Command {
         json: bool,
         text: String,
     },
-    /// Print the capability concepts found in TEXT, with their evidence.
+    /// Print the capability concepts found in TEXT, with their evidence; or,
+    /// with --coverage, how much of a corpus the ontology covers.
     Concepts {
         #[arg(long)]
         json: bool,
         /// Read TEXT as a need (exclusions, self-description) rather than a profile.
         #[arg(long)]
         need: bool,
-        text: String,
+        /// Report ontology coverage of these JSON Lines files of companies
+        /// and/or needs: the share of requirement sentences evoking no
+        /// concept and the most frequent uncovered noun phrases.
+        #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["text", "need"])]
+        coverage: Vec<PathBuf>,
+        /// With --coverage: keep only the records a split file (`id<TAB>half`,
+        /// e.g. fixtures/blind/split.tsv) assigns to --half.
+        #[arg(long, requires_all = ["coverage", "half"], value_name = "SPLIT.tsv")]
+        split: Option<PathBuf>,
+        /// With --split: the half to keep (tune, test).
+        #[arg(long, requires = "split")]
+        half: Option<String>,
+        /// With --coverage: how many phrases and machines to list.
+        #[arg(long, default_value_t = 40)]
+        top: usize,
+        /// With --coverage: also list every uncovered requirement sentence.
+        #[arg(long)]
+        list: bool,
+        #[arg(required_unless_present = "coverage")]
+        text: Option<String>,
     },
     /// Evaluate ranking quality on judged sets (nDCG@10, Recall@50, MRR), side by side.
     Eval {
@@ -143,7 +163,22 @@ fn main() -> ExitCode {
         } => cli::match_need(&env, need, file, top, json, mutual, role),
         Command::Batch { top } => cli::batch(&env, top),
         Command::Analyze { json, text } => cli::analyze(&env, &text, json),
-        Command::Concepts { json, need, text } => cli::concepts(&env, &text, json, need),
+        Command::Concepts {
+            json,
+            need,
+            coverage,
+            split,
+            half,
+            top,
+            list,
+            text,
+        } => match text {
+            Some(text) if coverage.is_empty() => cli::concepts(&env, &text, json, need),
+            _ => {
+                let filter = split.zip(half);
+                cli::coverage(&env, &coverage, filter, top, list, json)
+            }
+        },
         Command::Eval { json, sets } => cli::eval(&env, json, &sets),
     };
     match result {

@@ -25,6 +25,7 @@ mod chunks;
 pub mod dictionary;
 pub mod lexicon;
 pub mod normalize;
+pub mod phrases;
 pub mod scope;
 pub mod tokenizer;
 
@@ -199,7 +200,14 @@ impl Analyzer {
     }
 
     fn analyze_normalized(&self, norm: &normalize::Normalized, out: &mut Vec<Term>) {
-        let text = norm.text.as_str();
+        let units = self.units(norm.text.as_str());
+        self.emit(norm, &units, out);
+    }
+
+    /// The units (kept words, glue, codes) of normalized `text`, in order:
+    /// what [`Analyzer::emit`] turns into terms and
+    /// [`Analyzer::noun_phrases`] into runs of nouns.
+    fn units<'a>(&'a self, text: &'a str) -> Vec<Unit<'a>> {
         let tokens = self.segment(text);
         // One read lock for the whole text; the classes it did not know yet
         // are added afterwards.
@@ -287,7 +295,7 @@ impl Analyzer {
             units.push(Unit::code(&codes[ci], text));
             ci += 1;
         }
-        self.emit(norm, &units, out);
+        units
     }
 
     /// Turn units into terms, in position order.

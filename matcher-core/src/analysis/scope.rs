@@ -327,7 +327,7 @@ fn is_hard_break(c: char) -> bool {
 }
 
 /// Sentence byte ranges of `text`: ended by 。！？ or a line break.
-fn sentences(text: &str) -> Vec<(usize, usize)> {
+pub(crate) fn sentences(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, c) in text.char_indices() {
