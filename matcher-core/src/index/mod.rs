@@ -739,19 +739,11 @@ impl Engine {
         v: &View,
         id: &str,
     ) -> Result<Option<TantivyDocument>, EngineError> {
-        let f = self.companies.fields;
-        let q = tantivy::query::TermQuery::new(
-            Term::from_field_text(f.id, id),
-            tantivy::schema::IndexRecordOption::Basic,
-        );
-        let top = v.companies.search(
-            &q,
-            &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
-        )?;
-        let Some((_, addr)) = top.first() else {
+        // The view maps each live slot to its document: no term query.
+        let Some(addr) = v.records.companies.slot_of(id).and_then(|s| v.doc_of(s)) else {
             return Ok(None);
         };
-        Ok(Some(v.companies.doc(*addr)?))
+        Ok(Some(v.companies.doc(addr)?))
     }
 
     /// A need by id, with its owner (what a coordinator sees).

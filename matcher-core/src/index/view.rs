@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
-use tantivy::{Searcher, Term};
+use tantivy::{DocAddress, Searcher, Term};
 
 use super::records::Records;
 use super::schema::CompanyFields;
@@ -42,6 +42,8 @@ pub struct View {
     /// Per company segment, the slot of each document ([`NO_SLOT`] for a
     /// deleted one): how term-at-a-time scoring addresses its accumulator.
     doc_slots: Arc<Vec<Vec<u32>>>,
+    /// The inverse: the live document of each slot.
+    slot_docs: Arc<Vec<Option<DocAddress>>>,
     /// The slots each role's retrieval must not return (see [`Hidden`]).
     hidden: Arc<Hidden>,
     /// Slots by region and certification, built on first use.
@@ -139,7 +141,9 @@ impl View {
         commits: [CommitId; 2],
     ) -> View {
         let public = PublicStats::new(&companies, fields);
-        let doc_slots = Arc::new(doc_slots(&companies));
+        let doc_slots = doc_slots(&companies);
+        let slot_docs = Arc::new(slot_docs(&doc_slots));
+        let doc_slots = Arc::new(doc_slots);
         let hidden = Arc::new(Hidden::of(&records));
         View {
             companies,
@@ -148,9 +152,16 @@ impl View {
             public,
             commits,
             doc_slots,
+            slot_docs,
             hidden,
             slot_index: Arc::default(),
         }
+    }
+
+    /// The live document that holds company `slot` in this view: how a
+    /// stored record is fetched without a term query.
+    pub(crate) fn doc_of(&self, slot: u32) -> Option<DocAddress> {
+        self.slot_docs.get(slot as usize).copied().flatten()
     }
 
     /// The slot of each document of company segment `ord`.
@@ -198,6 +209,7 @@ impl View {
             public: self.public.clone(),
             commits,
             doc_slots: self.doc_slots.clone(),
+            slot_docs: self.slot_docs.clone(),
             hidden,
             slot_index: Arc::default(),
         }
@@ -272,6 +284,24 @@ fn doc_slots(searcher: &Searcher) -> Vec<Vec<u32>> {
                 .collect()
         })
         .collect()
+}
+
+/// The live document of each slot, from [`doc_slots`].
+fn slot_docs(doc_slots: &[Vec<u32>]) -> Vec<Option<DocAddress>> {
+    let mut out: Vec<Option<DocAddress>> = Vec::new();
+    for (ord, docs) in doc_slots.iter().enumerate() {
+        for (doc, &slot) in docs.iter().enumerate() {
+            if slot == NO_SLOT {
+                continue;
+            }
+            let i = slot as usize;
+            if out.len() <= i {
+                out.resize(i + 1, None);
+            }
+            out[i] = Some(DocAddress::new(ord as u32, doc as u32));
+        }
+    }
+    out
 }
 
 /// BM25 statistics over the public company documents of one commit.
@@ -359,5 +389,56 @@ impl Bm25StatisticsProvider for PublicProvider<'_> {
             .searcher
             .doc_freq(&Term::from_field_text(shadow, text))?;
         Ok(all.saturating_sub(restricted).min(self.stats.docs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::{fixtures, Context, Engine};
+
+    /// Every live slot leads to the document of the company that holds it,
+    /// also after deletes free slots and new companies reuse them: what a
+    /// stored record or evidence is fetched by.
+    #[test]
+    fn each_slot_leads_to_its_own_document() {
+        let dir = fixtures::fixtures_dir();
+        let engine =
+            Engine::in_memory(Arc::new(Context::load(&dir).expect("ctx"))).expect("engine");
+        fixtures::load_into(&engine, &dir).expect("load");
+        let ids: Vec<String> = {
+            let v = engine.view();
+            v.records
+                .companies
+                .iter()
+                .map(|(_, f)| f.id.to_string())
+                .collect()
+        };
+        let mut reused = fixtures::companies(&dir, &engine.ctx.taxonomy)
+            .expect("companies")
+            .records;
+        reused.truncate(3);
+        for (i, c) in reused.iter_mut().enumerate() {
+            assert!(engine.delete_company(&ids[i * 7]).expect("delete"));
+            c.id = format!("reuse-{i}").parse().expect("id");
+        }
+        engine.upsert_companies(reused).expect("upsert");
+        let v = engine.view();
+        let mut checked = 0;
+        for (slot, f) in v.records.companies.iter() {
+            let addr = v.doc_of(slot).expect("a live slot has a document");
+            let doc = v
+                .companies
+                .doc::<tantivy::TantivyDocument>(addr)
+                .expect("doc");
+            let rec: crate::model::Company =
+                super::super::record_of(&doc, engine.companies.fields.record).expect("record");
+            assert_eq!(rec.id, f.id, "slot {slot}");
+            checked += 1;
+        }
+        assert!(checked > 100, "{checked}");
+        assert!(v.records.companies.slot_of(ids[0].as_str()).is_none());
+        assert!(v.records.companies.slot_of("reuse-2").is_some());
     }
 }

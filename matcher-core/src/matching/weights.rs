@@ -299,7 +299,10 @@ mod tests {
     #[test]
     fn the_repository_config_is_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/matcher.toml");
-        assert_eq!(MatchConfig::load(&path).expect("config"), MatchConfig::default());
+        assert_eq!(
+            MatchConfig::load(&path).expect("config"),
+            MatchConfig::default()
+        );
     }
 
     /// A bad value is refused with the key and the rule, not clamped.
