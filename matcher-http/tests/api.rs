@@ -922,7 +922,7 @@ async fn metrics_and_request_ids() {
     );
     assert!(t.contains("status=\"404\""));
     assert!(t.contains(
-        "matcher_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/companies/{id}\",le=\"+Inf\"}"
+        "matcher_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/companies/{id}\",status=\"200\",le=\"+Inf\"}"
     ));
     assert!(t.contains("matcher_index_companies "));
     assert!(t.contains("matcher_index_size_bytes 0"));

@@ -819,4 +819,13 @@ impl Engine {
         }
         self.dir.as_deref().map(walk).unwrap_or(0)
     }
+
+    /// When the features snapshot was last written (`None` in memory or
+    /// before the first save). Operators watch its age: a server killed
+    /// long after its last snapshot rebuilds the features from the stored
+    /// records at its next start, which takes longer on a large index.
+    pub fn snapshot_modified(&self) -> Option<std::time::SystemTime> {
+        let path = self.snapshot_path()?;
+        std::fs::metadata(path).ok()?.modified().ok()
+    }
 }

@@ -168,9 +168,11 @@ fn format_of(headers: &HeaderMap) -> ApiResult<(Format, Option<Encoding>)> {
     Ok((format, encoding))
 }
 
-/// Parse, validate and upsert a bulk body of `T` records.
+/// Parse, validate and upsert a bulk body of `T` records (`kind` names
+/// them in the metrics: `companies`, `needs`).
 pub async fn import<T>(
     state: &AppState,
+    kind: &'static str,
     query: ImportQuery,
     req: Request,
     upsert: fn(&Engine, Vec<T>) -> Result<WriteSummary, matcher_core::EngineError>,
@@ -221,5 +223,8 @@ where
     if report.committed > 0 {
         state.touch_commit();
     }
+    state
+        .metrics()
+        .imported(kind, report.accepted, report.rejected.len());
     Ok(report)
 }

@@ -179,6 +179,7 @@ pub async fn import(
     ApiQuery(q): ApiQuery<ImportQuery>,
     req: Request,
 ) -> ApiResult<Json<ImportReport>> {
-    let r = bulk::import::<Company>(&state, q, req, |e, v| e.upsert_companies(v)).await?;
+    let r =
+        bulk::import::<Company>(&state, "companies", q, req, |e, v| e.upsert_companies(v)).await?;
     Ok(Json(r))
 }

@@ -7,7 +7,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::http::error::ApiResult;
-use crate::http::metrics::{self, IndexFigures};
+use crate::http::metrics::IndexFigures;
 use crate::http::state::AppState;
 
 /// `GET /healthz`: the process answers. It touches neither the engine nor a
@@ -23,22 +23,27 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<serde_json:
     Ok(Json(json!({"status": "ready"})))
 }
 
-/// `GET /metrics` (coordinator or admin): Prometheus text format.
+/// `GET /metrics` (coordinator or admin; see `http::metrics` for why):
+/// Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let figures = match state.engine() {
         Ok(engine) => tokio::task::spawn_blocking(move || {
             let (companies, needs) = engine.counts();
+            let snapshot_age_seconds = engine
+                .snapshot_modified()
+                .map(|t| t.elapsed().map_or(0.0, |d| d.as_secs_f64()));
             IndexFigures {
                 companies,
                 needs,
                 disk_bytes: engine.disk_size(),
+                snapshot_age_seconds,
             }
         })
         .await
         .ok(),
         Err(_) => None,
     };
-    let body = metrics::render(&state, figures);
+    let body = state.metrics().render(&state, figures);
     let mut res = (StatusCode::OK, body).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -2,6 +2,8 @@
 //! matches, opportunities for a company. Each calls core once, with the
 //! caller's role: core runs it on one view and applies privacy there.
 
+use std::time::Instant;
+
 use axum::extract::State;
 use axum::Json;
 use matcher_core::matching::{MatchOptions, MatchResult, Opportunity};
@@ -66,9 +68,19 @@ pub async fn need_matches(
     let opts = q.options(&state)?;
     let role = caller.core_role();
     let key = id.clone();
+    let metrics = state.clone();
     let found = state
         .run(Work::Matching, move |e| {
-            Ok(e.match_need_id(&key, role, &opts)?)
+            let start = Instant::now();
+            let r = e.match_need_id(&key, role, &opts)?;
+            if let Some(m) = &r {
+                metrics.metrics().matched(
+                    "need",
+                    start.elapsed().as_secs_f64(),
+                    Some(m.candidates),
+                );
+            }
+            Ok(r)
         })
         .await?;
     found
@@ -85,11 +97,17 @@ pub async fn adhoc(
 ) -> ApiResult<Json<MatchResult>> {
     let opts = q.options(&state)?;
     let role = caller.core_role();
+    let metrics = state.clone();
     let r = state
         .run(Work::Matching, move |e| {
             let mut need = draft.into_need();
             validate::need(&mut need, &e.ctx.taxonomy)?;
-            Ok(e.match_need(&need, role, &opts)?)
+            let start = Instant::now();
+            let r = e.match_need(&need, role, &opts)?;
+            metrics
+                .metrics()
+                .matched("adhoc", start.elapsed().as_secs_f64(), Some(r.candidates));
+            Ok(r)
         })
         .await?;
     Ok(Json(r))
@@ -118,9 +136,16 @@ pub async fn opportunities(
     .options(&state)?;
     let role = caller.core_role();
     let key = id.clone();
+    let metrics = state.clone();
     let found = state
         .run(Work::Matching, move |e| {
-            Ok(e.opportunities(&key, role, &opts)?)
+            let start = Instant::now();
+            let r = e.opportunities(&key, role, &opts)?;
+            // Opportunities rank needs, not candidate companies: no count.
+            metrics
+                .metrics()
+                .matched("opportunities", start.elapsed().as_secs_f64(), None);
+            Ok(r)
         })
         .await?;
     found

@@ -193,6 +193,6 @@ pub async fn import(
     ApiQuery(q): ApiQuery<ImportQuery>,
     req: Request,
 ) -> ApiResult<Json<ImportReport>> {
-    let r = bulk::import::<Need>(&state, q, req, |e, v| e.upsert_needs(v)).await?;
+    let r = bulk::import::<Need>(&state, "needs", q, req, |e, v| e.upsert_needs(v)).await?;
     Ok(Json(r))
 }
