@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use matcher_core::analysis::scope::ScopeKind;
 use matcher_core::analysis::Analyzer;
 use matcher_core::import::{self, Encoding, Format};
-use matcher_core::matching::{batch, eval, MatchConfig, MatchOptions};
+use matcher_core::matching::{batch, eval, MatchOptions};
 use matcher_core::model::{Company, Need, NeedDraft};
 use matcher_core::{Context, Engine, Role};
 
@@ -36,7 +36,7 @@ impl Env {
     fn context(&self) -> Result<Arc<Context>, Box<dyn std::error::Error + Send + Sync>> {
         let mut ctx = Context::load(&self.fixtures)?;
         if let Some(c) = &self.config {
-            ctx.match_config = MatchConfig::load(c)?;
+            ctx.match_config = matcher_http::http::config::FileConfig::load(c)?.matching;
         }
         Ok(Arc::new(ctx))
     }

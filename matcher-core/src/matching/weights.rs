@@ -204,7 +204,14 @@ impl MatchConfig {
             path: path.display().to_string(),
             source,
         })?;
-        let cfg: MatchConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        Self::parse(&text, path)
+    }
+
+    /// [`MatchConfig::load`] from text already read from `path` (named in
+    /// errors): a server that keeps its own settings in the same file
+    /// removes them first.
+    pub fn parse(text: &str, path: &Path) -> Result<MatchConfig, ConfigError> {
+        let cfg: MatchConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;

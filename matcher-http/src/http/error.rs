@@ -245,7 +245,9 @@ impl ApiError {
     pub fn rate_limited(retry_after: u64) -> Self {
         let mut e = Self::new(
             Kind::RateLimited,
-            format!("this API key is over its request rate; retry after {retry_after} s"),
+            format!(
+                "this API key (or, without a valid key, this address) is over its request rate; retry after {retry_after} s"
+            ),
         );
         e.retry_after = Some(retry_after);
         e

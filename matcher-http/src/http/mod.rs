@@ -16,6 +16,7 @@
 //! types as they are.
 
 pub mod auth;
+pub mod config;
 pub mod error;
 pub mod extract;
 pub mod jobs;
@@ -272,6 +273,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The engine and the journals of the data folder (outcomes, audit).
 fn open_engine(
     config: &ServeConfig,
+    matching: MatchConfig,
 ) -> Result<
     (
         Engine,
@@ -281,9 +283,7 @@ fn open_engine(
     BoxError,
 > {
     let mut ctx = Context::load(&config.fixtures_dir)?;
-    if let Some(c) = &config.match_config {
-        ctx.match_config = MatchConfig::load(c)?;
-    }
+    ctx.match_config = matching;
     let engine = Engine::open(&config.data_dir, Arc::new(ctx))?;
     // The server is the folder's one writer from its start: an import
     // beside it is refused (write through the API instead).
@@ -310,15 +310,23 @@ fn open_engine(
     Ok((engine, outcomes, audit))
 }
 
-/// Limits from the environment: `MATCHER_RATE_LIMIT` (`N` requests per
-/// second per key, or `N/BURST`; off when unset),
-/// `MATCHER_REQUEST_TIMEOUT` (seconds, default 30) and
-/// `MATCHER_QUEUE_PER_CORE` (matches waiting per core, default 32).
-fn limits_from_env() -> Result<Limits, BoxError> {
-    let mut limits = Limits::default();
+/// Limits from the environment over the configuration file's:
+/// `MATCHER_RATE_LIMIT` (`N` requests per second per key, or `N/BURST`;
+/// `off` turns off a limit the file sets; unset: the file's
+/// `[server.rate_limit]`, else off), `MATCHER_REQUEST_TIMEOUT` (seconds,
+/// default 30) and `MATCHER_QUEUE_PER_CORE` (matches waiting per core,
+/// default 32).
+fn limits_from_env(file: &config::FileConfig) -> Result<Limits, BoxError> {
+    let mut limits = Limits {
+        rate_limit: file.rate_limit,
+        ..Limits::default()
+    };
     if let Ok(v) = std::env::var("MATCHER_RATE_LIMIT") {
-        if !v.trim().is_empty() {
-            limits.rate_limit = Some(RateLimit::parse(&v)?);
+        let v = v.trim();
+        if v.eq_ignore_ascii_case("off") {
+            limits.rate_limit = None;
+        } else if !v.is_empty() {
+            limits.rate_limit = Some(RateLimit::parse(v)?);
         }
     }
     if let Ok(v) = std::env::var("MATCHER_REQUEST_TIMEOUT") {
@@ -369,8 +377,9 @@ pub async fn serve_until(
         .clone()
         .unwrap_or_else(|| config.data_dir.join("keys.tsv"));
     let (keys, new_keys) = ApiKeys::load_or_create(&key_path)?;
+    let file = config::FileConfig::load_or_default(config.match_config.as_deref())?;
     let state = AppState::pending(keys)
-        .with_limits(limits_from_env()?)
+        .with_limits(limits_from_env(&file)?)
         .with_cors_origins(config.cors_origins.clone());
 
     let listener = tokio::net::TcpListener::bind(config.addr)
@@ -378,7 +387,8 @@ pub async fn serve_until(
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let local: SocketAddr = listener.local_addr()?;
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let app = router(state.clone());
+    // Connect info: requests without a valid key are rate-limited by address.
+    let app = router(state.clone()).into_make_service_with_connect_info::<wire::Peer>();
     let server = tokio::spawn(async move {
         axum::serve(wire::ProblemListener::new(listener), app)
             .with_graceful_shutdown(async move {
@@ -394,7 +404,8 @@ pub async fn serve_until(
 
     let config = Arc::new(config);
     let cfg = config.clone();
-    let opened = tokio::task::spawn_blocking(move || open_engine(&cfg))
+    let matching = file.matching;
+    let opened = tokio::task::spawn_blocking(move || open_engine(&cfg, matching))
         .await
         .map_err(|e| -> BoxError { format!("opening the index panicked: {e}").into() })
         .and_then(|r| r);

@@ -1,9 +1,8 @@
 //! Shared server state: the engine (once open), keys, limits, batch jobs and metrics.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use matcher_core::audit::Audit;
 use matcher_core::outcomes::Outcomes;
@@ -103,36 +102,62 @@ impl RateLimit {
     }
 }
 
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
+/// Requests per caller, counted with `governor` (GCRA: one timestamp per
+/// key, no background task). The key is `key:<sha256 of the API key>` for
+/// an authenticated caller and `ip:<peer address>` for a request whose key
+/// is missing or unknown, so a client that invents a new key for every
+/// request (guessing keys) still shares one bucket, its address's.
+///
+/// Why `governor` under our own auth middleware and not a
+/// `tower_governor` layer: the bucket of a valid key is chosen after the
+/// key is checked, which a layer in front of authentication cannot do
+/// without parsing keys a second time and trusting made-up ones.
+pub struct RateLimiter {
+    limiter: governor::DefaultKeyedRateLimiter<String>,
+    checks: AtomicU64,
 }
 
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    buckets: Mutex<HashMap<String, Bucket>>,
+/// Forget idle buckets every this many checks (a bucket refilled to its
+/// burst is the same as no bucket), so addresses seen once do not stay.
+const RETAIN_EVERY: u64 = 4096;
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("keys", &self.limiter.len())
+            .finish()
+    }
 }
 
 impl RateLimiter {
-    /// Take a token for `key`; `Err(seconds to wait)` when empty.
-    pub fn take(&self, key: &str, limit: RateLimit) -> Result<(), u64> {
-        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        let bucket = b.entry(key.to_owned()).or_insert(Bucket {
-            tokens: limit.burst as f64,
-            at: now,
-        });
-        let elapsed = now.duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * limit.per_second).min(limit.burst as f64);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - bucket.tokens) / limit.per_second;
-            Err(wait.ceil().max(1.0) as u64)
+    pub fn new(limit: RateLimit) -> Self {
+        use std::num::NonZeroU32;
+        // A rate too small to represent waits "forever"; one whose period
+        // rounds to zero gets the fastest quota governor has.
+        let period = Duration::try_from_secs_f64(1.0 / limit.per_second).unwrap_or(Duration::MAX);
+        let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
+        let quota = governor::Quota::with_period(period)
+            .unwrap_or_else(|| governor::Quota::per_second(NonZeroU32::MAX))
+            .allow_burst(burst);
+        RateLimiter {
+            limiter: governor::RateLimiter::dashmap(quota),
+            checks: AtomicU64::new(0),
         }
+    }
+
+    /// Take one request for `key`; `Err(whole seconds to wait, at least 1)`
+    /// when its bucket is empty.
+    pub fn take(&self, key: &str) -> Result<(), u64> {
+        use governor::clock::Clock;
+        if self.checks.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
+            self.limiter.retain_recent();
+        }
+        self.limiter
+            .check_key(&key.to_owned())
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(self.limiter.clock().now());
+                wait.as_secs_f64().ceil().max(1.0) as u64
+            })
     }
 }
 
@@ -159,7 +184,8 @@ pub(crate) struct Inner {
     pub cors_origins: Vec<String>,
     pub jobs: Jobs,
     pub metrics: Metrics,
-    pub rate: RateLimiter,
+    /// `None`: rate limiting is off.
+    pub rate: Option<RateLimiter>,
     /// Unix seconds of the last commit made through this server (or of the index at start).
     pub last_commit: AtomicU64,
     /// Serializes create-if-absent checks against concurrent creates.
@@ -223,7 +249,7 @@ impl AppState {
                 keys,
                 jobs: Jobs::default(),
                 metrics: Metrics::default(),
-                rate: RateLimiter::default(),
+                rate: limits.rate_limit.map(RateLimiter::new),
                 last_commit: AtomicU64::new(unix_now()),
                 create_lock: Mutex::new(()),
                 matching: tokio::sync::Semaphore::new(cores),

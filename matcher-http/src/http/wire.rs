@@ -55,6 +55,20 @@ impl axum::serve::Listener for ProblemListener {
     }
 }
 
+/// The peer of a connection, as connect info for the router
+/// (`into_make_service_with_connect_info::<Peer>()`): requests without a
+/// valid key are rate-limited by its IP address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, ProblemListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, ProblemListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
 /// A connection whose hyper-written error heads become problems.
 pub struct ProblemIo<T> {
     inner: T,

@@ -110,7 +110,8 @@ pub struct Server {
 pub async fn start(state: AppState) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = http::router(state.clone());
+    // With connect info, as `serve` does (keyless requests are rate-limited per address).
+    let app = http::router(state.clone()).into_make_service_with_connect_info::<http::wire::Peer>();
     tokio::spawn(async move {
         axum::serve(http::wire::ProblemListener::new(listener), app)
             .await

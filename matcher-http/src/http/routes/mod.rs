@@ -305,6 +305,13 @@ pub fn endpoints(limits: &Limits) -> Vec<Endpoint> {
 
 /// Authenticate, authorize and rate-limit; put the [`super::auth::Caller`]
 /// in the request's extensions for the handler.
+///
+/// Rate limiting (when configured, see [`super::state::RateLimiter`]) takes
+/// one request from the caller's key's bucket after the key is checked,
+/// and from the peer address's bucket when the key is missing or unknown,
+/// so guessing keys is limited too. Open routes (probes, the OpenAPI
+/// document) are never limited: an orchestrator's health checks must not
+/// compete with clients.
 pub async fn authorize(
     State((state, access)): State<(AppState, Access)>,
     mut req: Request,
@@ -315,8 +322,16 @@ pub async fn authorize(
     }
     let caller = match state.keys().authenticate(req.headers()) {
         Ok(c) => c,
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            if let Err(wait) = take_rate(&state, &peer_bucket(&req)) {
+                return ApiError::rate_limited(wait).into_response();
+            }
+            return e.into_response();
+        }
     };
+    if let Err(wait) = take_rate(&state, &format!("key:{}", caller.key_hash)) {
+        return ApiError::rate_limited(wait).into_response();
+    }
     if !access.allows(caller.role) {
         return ApiError::forbidden(format!(
             "a {} key may not {} {}; this needs one of: {}",
@@ -327,14 +342,30 @@ pub async fn authorize(
         ))
         .into_response();
     }
-    if let Some(limit) = state.limits().rate_limit {
-        if let Err(wait) = state.inner.rate.take(&caller.key_hash, limit) {
-            return ApiError::rate_limited(wait).into_response();
-        }
-    }
     tracing::Span::current().record("key", caller.name.as_str());
     req.extensions_mut().insert(caller);
     next.run(req).await
+}
+
+/// One request from `bucket`, if rate limiting is on.
+fn take_rate(state: &AppState, bucket: &str) -> Result<(), u64> {
+    match &state.inner.rate {
+        Some(r) => r.take(bucket),
+        None => Ok(()),
+    }
+}
+
+/// The rate-limit bucket of a request without a valid key: its peer's IP
+/// address (the port changes per connection). A router served without
+/// connect info (see [`super::serve`]) puts all such requests in one bucket.
+fn peer_bucket(req: &Request) -> String {
+    match req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<super::wire::Peer>>()
+    {
+        Some(ci) => format!("ip:{}", ci.0 .0.ip()),
+        None => "ip:unknown".to_owned(),
+    }
 }
 
 /// Wrap a handler with the endpoint's access check.
