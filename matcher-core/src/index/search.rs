@@ -126,6 +126,9 @@ pub struct SearchRequest {
     pub limit: usize,
     pub facets: bool,
     pub highlight: bool,
+    /// Also give each snippet as escaped HTML with `<em>` around its
+    /// highlights ([`Snippet::formatted`]), for a page that shows it as is.
+    pub formatted: bool,
 }
 
 impl Default for SearchRequest {
@@ -138,6 +141,7 @@ impl Default for SearchRequest {
             limit: 20,
             facets: true,
             highlight: true,
+            formatted: false,
         }
     }
 }
@@ -570,7 +574,7 @@ impl Engine {
         for (f, score) in page_feats {
             let snippets = if req.highlight {
                 match self.stored_company(&v, f.id.as_str())? {
-                    Some(c) => self.snippets(&c, &highlight_terms),
+                    Some(c) => self.snippets(&c, &highlight_terms, req.formatted),
                     None => Vec::new(),
                 }
             } else {
@@ -601,7 +605,12 @@ impl Engine {
         })
     }
 
-    fn snippets(&self, c: &crate::model::Company, terms: &[QueryTerm]) -> Vec<Snippet> {
+    fn snippets(
+        &self,
+        c: &crate::model::Company,
+        terms: &[QueryTerm],
+        formatted: bool,
+    ) -> Vec<Snippet> {
         let want: std::collections::HashSet<&str> = terms.iter().map(|t| t.term.as_str()).collect();
         let analyzer = &self.ctx.analyzer;
         let eq = super::schema::equipment_text(c);
@@ -611,7 +620,7 @@ impl Engine {
             ("equipment", eq.as_str()),
         ]
         .into_iter()
-        .filter_map(|(field, text)| snippet(analyzer, field, text, &want))
+        .filter_map(|(field, text)| snippet(analyzer, field, text, &want, formatted))
         .collect()
     }
 

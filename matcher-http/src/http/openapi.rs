@@ -56,6 +56,13 @@ fn obj(props: &[(&str, Value)], required: &[&str]) -> Value {
     o
 }
 
+/// Highlight ranges: `[start, end)` pairs in one unit.
+fn range(description: &str) -> Value {
+    let mut v = arr(json!({"type": "array", "items": int(), "minItems": 2, "maxItems": 2}));
+    v["description"] = json!(description);
+    v
+}
+
 /// Every property required (response shapes that always carry each field).
 fn all_required(props: &[(&str, Value)]) -> Value {
     let names: Vec<&str> = props.iter().map(|(k, _)| *k).collect();
@@ -204,12 +211,18 @@ fn schemas(limits: &Limits) -> Value {
             ("limit", json!({"type": "integer", "minimum": 1, "maximum": limits.max_page})),
             ("facets", boolean()),
             ("highlight", boolean()),
+            ("formatted", json!({"type": "boolean",
+                "description": "also give each snippet as escaped HTML with <em> highlights (`formatted`; default false)"})),
         ], &[]),
-        "Snippet": all_required(&[
+        "Snippet": obj(&[
             ("field", s()),
             ("text", s()),
-            ("highlights", arr(json!({"type": "array", "items": int(), "minItems": 2, "maxItems": 2}))),
-        ]),
+            ("highlights", range("UTF-8 byte offsets [start, end) into `text`")),
+            ("highlights_utf16", range("the same ranges in UTF-16 code units: JavaScript's `text.slice(start, end)`")),
+            ("highlights_chars", range("the same ranges in Unicode code points: Python's `text[start:end]`")),
+            ("formatted", json!({"type": "string",
+                "description": "`text` HTML-escaped, with <em>…</em> around each highlight; only when the search asked for `formatted`"})),
+        ], &["field", "text", "highlights", "highlights_utf16", "highlights_chars"]),
         "Hit": all_required(&[
             ("id", s()),
             ("name", s()),
@@ -745,6 +758,7 @@ fn operation(id: &str, limits: &Limits) -> Option<Op> {
                 query("sort", json!({"type": "string", "enum": ["relevance", "updated_at"]}), "order"),
                 query("facets", boolean(), "include facets (default true)"),
                 query("highlight", boolean(), "include snippets (default true)"),
+                query("formatted", boolean(), "snippets also as escaped HTML with <em> around highlights (default false)"),
                 query("jsic", s(), "comma-separated JSIC codes or cluster ids"),
                 query("exclude_stale", boolean(), "drop stale profiles"),
             ],

@@ -60,6 +60,8 @@ pub struct SearchQuery {
     pub sort: Sort,
     pub facets: Option<bool>,
     pub highlight: Option<bool>,
+    /// Snippets also as escaped HTML with `<em>` highlights (default false).
+    pub formatted: Option<bool>,
     /// Comma-separated JSIC codes or cluster ids.
     pub jsic: Option<String>,
     #[serde(default)]
@@ -92,6 +94,7 @@ pub async fn search_get(
         limit: q.limit.unwrap_or(d.limit),
         facets: q.facets.unwrap_or(d.facets),
         highlight: q.highlight.unwrap_or(d.highlight),
+        formatted: q.formatted.unwrap_or(d.formatted),
     };
     run(state, caller, req).await.map(Json)
 }
