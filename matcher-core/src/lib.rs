@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod audit;
+pub mod backup;
 /// For the criterion benches only (see the module's docs).
 #[doc(hidden)]
 pub mod bench_api;

@@ -487,13 +487,55 @@ fn writes_after_the_snapshot_make_it_stale_not_wrong() {
 }
 
 #[test]
-fn a_data_folder_of_another_format_is_refused() {
+fn a_data_folder_of_another_format_is_refused_with_what_to_do() {
+    use matcher_core::index::FORMAT_VERSION;
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("FORMAT"), "matcher-data 999\n").unwrap();
-    match Engine::open(dir.path(), ctx()) {
-        Err(EngineError::Format { found, .. }) => assert_eq!(found, "matcher-data 999"),
-        Err(other) => panic!("expected a format error, got {other}"),
-        Ok(_) => panic!("expected a format error"),
+    // A real folder of this format, then its version tampered with.
+    Engine::open(dir.path(), ctx()).unwrap();
+    let format = dir.path().join("FORMAT");
+    assert_eq!(
+        std::fs::read_to_string(&format).unwrap().trim(),
+        format!("matcher-data {FORMAT_VERSION}")
+    );
+    let older = FORMAT_VERSION - 1;
+    let newer = FORMAT_VERSION + 1;
+    for (written, says) in [
+        (
+            format!("matcher-data {older}\n"),
+            vec![format!("format {older}"), "older".into(), "import".into()],
+        ),
+        (
+            format!("matcher-data {newer}\n"),
+            vec![
+                format!("format {newer}"),
+                "newer".into(),
+                "Run the newer matcher".into(),
+            ],
+        ),
+        (
+            "something else\n".to_owned(),
+            vec![
+                "\"something else\"".into(),
+                "Is it a matcher data folder".into(),
+            ],
+        ),
+    ] {
+        std::fs::write(&format, &written).unwrap();
+        let msg = match Engine::open(dir.path(), ctx()) {
+            Err(e @ EngineError::Format { .. }) => e.to_string(),
+            Err(other) => panic!("expected a format error, got {other}"),
+            Ok(_) => panic!("expected a format error for {written:?}"),
+        };
+        assert!(
+            msg.contains(&format!("reads format {FORMAT_VERSION}")),
+            "names this build's version: {msg}"
+        );
+        for s in says {
+            assert!(msg.contains(&s), "{s:?} missing from: {msg}");
+        }
+        assert!(msg.contains(&dir.path().display().to_string()), "{msg}");
+        // Refused before anything is touched.
+        assert_eq!(std::fs::read_to_string(&format).unwrap(), written);
     }
 }
 

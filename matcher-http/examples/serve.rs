@@ -30,5 +30,5 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
-    tokio::runtime::Runtime::new()?.block_on(serve(config))
+    tokio::runtime::Runtime::new()?.block_on(serve(config, Default::default()))
 }

@@ -23,6 +23,8 @@ pub struct Env {
     pub data: PathBuf,
     pub fixtures: PathBuf,
     pub config: Option<PathBuf>,
+    /// `--log-format`; `None`: the config file's, else text.
+    pub log_format: Option<matcher_http::http::config::LogFormat>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -69,10 +71,36 @@ pub fn serve(
         cors_origins: cors,
         match_config: env.config.clone(),
     };
+    let file = matcher_http::http::config::FileConfig::load_or_default(env.config.as_deref())?;
+    let log_format = env
+        .log_format
+        .or(file.server.log_format)
+        .unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(matcher_http::http::serve(config))
+    runtime.block_on(matcher_http::http::serve(config, log_format))
+}
+
+pub fn backup(env: &Env, dest: &Path) -> CliResult {
+    let r = matcher_core::backup::backup(&env.data, dest)?;
+    println!(
+        "backed up {} to {}: {} files, {:.1} MB{}",
+        env.data.display(),
+        dest.display(),
+        r.files,
+        r.bytes as f64 / 1e6,
+        if r.retries > 0 {
+            format!(
+                " ({} index copies restarted after a concurrent merge)",
+                r.retries
+            )
+        } else {
+            String::new()
+        }
+    );
+    println!("restore: matcher serve --data {}", dest.display());
+    Ok(())
 }
 
 pub fn import(env: &Env, file: &Path, kind: Option<Kind>, encoding: CliEncoding) -> CliResult {

@@ -23,6 +23,10 @@ struct Cli {
     /// Matching configuration (weights, candidate count), TOML.
     #[arg(long, global = true, env = "MATCHER_CONFIG")]
     config: Option<PathBuf>,
+    /// Log lines on stderr: text, or json (one object per line). Default:
+    /// the config file's [server] log_format, else text.
+    #[arg(long, global = true, env = "MATCHER_LOG_FORMAT", value_enum)]
+    log_format: Option<matcher_http::http::config::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +56,9 @@ enum Command {
         #[arg(long = "cors-origin")]
         cors_origins: Vec<String>,
     },
+    /// Copy the data folder to DEST (new or empty), consistently, also while
+    /// `matcher serve` writes to it. Restore: serve the copy (--data DEST).
+    Backup { dest: PathBuf },
     /// Import companies or needs from JSON Lines or CSV (UTF-8 or Shift_JIS).
     Import {
         file: PathBuf,
@@ -141,6 +148,7 @@ fn main() -> ExitCode {
         data: cli.data.clone(),
         fixtures,
         config: cli.config.clone(),
+        log_format: cli.log_format,
     };
     let result = match cli.command {
         Command::Serve {
@@ -148,6 +156,7 @@ fn main() -> ExitCode {
             keys,
             cors_origins,
         } => cli::serve(&env, addr, keys, cors_origins),
+        Command::Backup { dest } => cli::backup(&env, &dest),
         Command::Import {
             file,
             kind,

@@ -85,7 +85,7 @@ pub enum EngineError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the data folder {} has format {found:?}, this build reads \"matcher-data {FORMAT_VERSION}\"; re-import into an empty folder", path.display())]
+    #[error("{}", format_advice(path, found))]
     Format { path: PathBuf, found: String },
     #[error("{0}")]
     Search(#[from] search::SearchError),
@@ -99,6 +99,35 @@ pub enum EngineError {
     WriterFailed { reason: String },
     #[error("{0}")]
     Other(String),
+}
+
+/// What to tell an operator who opened a data folder of another format:
+/// which versions, and what to do. There is no in-place upgrade: the index
+/// is rebuilt from the records, which the old build can still export.
+fn format_advice(path: &Path, found: &str) -> String {
+    let here = path.display();
+    let version = found
+        .strip_prefix("matcher-data ")
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    match version {
+        Some(v) if v < FORMAT_VERSION => format!(
+            "the data folder {here} has data format {v}, written by an older matcher; this build \
+             reads format {FORMAT_VERSION}. To upgrade: with the old build, export the records \
+             (GET /v1/companies and /v1/needs, or keep your import files), start this build on a \
+             new empty data folder and import them (matcher import FILE --data NEW); copy \
+             keys.tsv, outcomes.jsonl and audit.jsonl across. The old folder is left unchanged."
+        ),
+        Some(v) => format!(
+            "the data folder {here} has data format {v}, written by a newer matcher; this build \
+             reads format {FORMAT_VERSION} only. Run the newer matcher (or restore a backup made \
+             by this version); the folder is left unchanged."
+        ),
+        None => format!(
+            "the data folder {here} has a FORMAT file reading {found:?}, not \"matcher-data N\"; \
+             this build reads format {FORMAT_VERSION}. Is it a matcher data folder? It is left \
+             unchanged."
+        ),
+    }
 }
 
 /// The shared, read-only analysis context.

@@ -219,20 +219,24 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Structured logs on stderr: `RUST_LOG` filters (default `info`),
-/// `MATCHER_LOG=json` for one JSON object per line.
-pub fn init_tracing() {
+/// Structured logs on stderr: `RUST_LOG` filters (default `info`);
+/// `format` chooses human lines or one JSON object per line
+/// (`MATCHER_LOG=json` still selects JSON, as before `--log-format`).
+pub fn init_tracing(format: config::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tantivy=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    let _ = if std::env::var("MATCHER_LOG").is_ok_and(|v| v == "json") {
-        builder.json().try_init()
+    let json = format == config::LogFormat::Json
+        || std::env::var("MATCHER_LOG").is_ok_and(|v| v == "json");
+    let _ = if json {
+        builder.json().with_ansi(false).try_init()
     } else {
-        builder.try_init()
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
     };
 }
 
@@ -355,8 +359,8 @@ fn shell_quote(s: &str) -> String {
 /// Run the server until SIGTERM or Ctrl-C: open the engine (loading the
 /// fixtures into an empty data folder), load or create the keys, serve,
 /// then finish in-flight requests, stop batch jobs and save the snapshot.
-pub async fn serve(config: ServeConfig) -> Result<(), BoxError> {
-    init_tracing();
+pub async fn serve(config: ServeConfig, log_format: config::LogFormat) -> Result<(), BoxError> {
+    init_tracing(log_format);
     serve_until(config, shutdown_signal(), None).await
 }
 
