@@ -40,7 +40,7 @@ if [ ! -x "$VENV/bin/schemathesis" ] || ! "$VENV/bin/schemathesis" --version 2>/
 fi
 
 # 2. The server.
-cargo build -q -p matcher-http --bin matcher --example serve
+cargo build -q -p matcher-http --bin matcher
 rm -rf "$WORK"
 mkdir -p "$WORK"
 KEY="mk_schemathesis_$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
@@ -73,16 +73,7 @@ start() {
   exit 1
 }
 
-# `matcher serve` once main.rs calls http::serve; the example until then.
-if ! start "$TARGET/debug/matcher" serve "${ARGS[@]}"; then
-  if grep -q "not wired" "$WORK/server.log"; then
-    echo "schemathesis.sh: 'matcher serve' is not wired yet; using the serve example" >&2
-    start "$TARGET/debug/examples/serve" "${ARGS[@]}" || { cat "$WORK/server.log" >&2; exit 1; }
-  else
-    cat "$WORK/server.log" >&2
-    exit 1
-  fi
-fi
+start "$TARGET/debug/matcher" serve "${ARGS[@]}" || { cat "$WORK/server.log" >&2; exit 1; }
 echo "schemathesis.sh: server ready on $ADDR (role $ROLE, $MAX_EXAMPLES examples per operation)" >&2
 
 # 3. The run.

@@ -79,7 +79,69 @@ pub fn serve(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(matcher_http::http::serve(config, log_format))
+    let (data, fixtures) = (env.data.clone(), env.fixtures.clone());
+    runtime.block_on(matcher_http::http::serve(config, log_format, move |s| {
+        announce(s, &data, &fixtures)
+    }))
+}
+
+/// The start banner on stdout: what was opened, new keys (shown only
+/// now), the address and a request to try.
+fn announce(s: &matcher_http::http::Started, data: &Path, fixtures: &Path) {
+    use matcher_http::http::KeyRole;
+    match s.loaded_fixtures {
+        Some((companies, needs, rejected)) => println!(
+            "matcher: the data folder {} was empty: loaded the bundled fixtures from {} ({companies} companies, {needs} needs, {rejected} rejected)",
+            data.display(),
+            fixtures.display(),
+        ),
+        None => println!(
+            "matcher: opened {} ({} companies, {} needs)",
+            data.display(),
+            s.companies,
+            s.needs
+        ),
+    }
+    let local = s.addr;
+    let host = if local.ip().is_unspecified() {
+        format!("127.0.0.1:{}", local.port())
+    } else {
+        local.to_string()
+    };
+    let try_key = if s.new_keys.is_empty() {
+        println!(
+            "matcher: API keys from {} (stored hashed; use one of yours below)",
+            s.key_file.display()
+        );
+        "$MATCHER_KEY".to_owned()
+    } else {
+        println!(
+            "matcher: created {} with three API keys. They are stored hashed and shown only now:",
+            s.key_file.display()
+        );
+        for k in &s.new_keys {
+            println!("  {:<12} {}", k.role.as_str(), k.key);
+        }
+        s.new_keys
+            .iter()
+            .find(|k| k.role == KeyRole::Coordinator)
+            .map(|k| k.key.clone())
+            .unwrap_or_default()
+    };
+    println!("matcher: listening on http://{local} (API description: http://{host}/openapi.json)");
+    let auth = if try_key.starts_with('$') {
+        format!("\"Authorization: Bearer {try_key}\"")
+    } else {
+        shell_quote(&format!("Authorization: Bearer {try_key}"))
+    };
+    println!("try:");
+    println!(
+        "  curl -s -H {auth} -H 'Content-Type: application/json' -d '{{\"query\":\"5軸 マシニング\",\"limit\":3}}' http://{host}/v1/search"
+    );
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 pub fn backup(env: &Env, dest: &Path) -> CliResult {

@@ -145,7 +145,8 @@ async fn start_server(data: &Path) -> (SocketAddr, oneshot::Sender<()>) {
     let addr = tokio::time::timeout(Duration::from_secs(180), ready)
         .await
         .expect("server ready in time")
-        .expect("server started");
+        .expect("server started")
+        .addr;
     (addr, stop)
 }
 

@@ -119,7 +119,8 @@ async fn serve_reads_the_quota_from_the_config_file() {
     let addr = tokio::time::timeout(Duration::from_secs(120), ready)
         .await
         .expect("server ready in time")
-        .expect("server started");
+        .expect("server started")
+        .addr;
     let c = reqwest::Client::new();
     let mut statuses = Vec::new();
     for _ in 0..4 {

@@ -44,7 +44,8 @@ async fn run(data: &Path, key_file: Option<&Path>) -> Running {
     let addr = tokio::time::timeout(Duration::from_secs(120), ready)
         .await
         .expect("server ready in time")
-        .expect("server started");
+        .expect("server started")
+        .addr;
     Running { addr, stop, task }
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use matcher_core::matching::MatchConfig;
 use serde::Deserialize;
 
-use super::state::RateLimit;
+use super::state::{Limits, RateLimit};
 
 /// `[server]`: what the HTTP server (and the CLI's logging) reads.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -134,6 +134,46 @@ impl FileConfig {
             None => Ok(FileConfig::default()),
         }
     }
+}
+
+/// Limits from the environment over the configuration file's:
+/// `MATCHER_RATE_LIMIT` (`N` requests per second per key, or `N/BURST`;
+/// `off` turns off a limit the file sets; unset: the file's
+/// `[server.rate_limit]`, else off), `MATCHER_REQUEST_TIMEOUT` (seconds,
+/// default 30) and `MATCHER_QUEUE_PER_CORE` (matches waiting per core,
+/// default 32).
+pub fn limits_from_env(
+    file: &FileConfig,
+) -> Result<Limits, Box<dyn std::error::Error + Send + Sync>> {
+    let mut limits = Limits {
+        rate_limit: file.rate_limit,
+        ..Limits::default()
+    };
+    if let Ok(v) = std::env::var("MATCHER_RATE_LIMIT") {
+        let v = v.trim();
+        if v.eq_ignore_ascii_case("off") {
+            limits.rate_limit = None;
+        } else if !v.is_empty() {
+            limits.rate_limit = Some(RateLimit::parse(v)?);
+        }
+    }
+    if let Ok(v) = std::env::var("MATCHER_REQUEST_TIMEOUT") {
+        let secs: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("MATCHER_REQUEST_TIMEOUT={v:?}: expected seconds"))?;
+        if !(secs.is_finite() && secs > 0.0) {
+            return Err(format!("MATCHER_REQUEST_TIMEOUT={v:?}: must be positive").into());
+        }
+        limits.request_timeout = std::time::Duration::from_secs_f64(secs);
+    }
+    if let Ok(v) = std::env::var("MATCHER_QUEUE_PER_CORE") {
+        limits.queue_per_core = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("MATCHER_QUEUE_PER_CORE={v:?}: expected a whole number"))?;
+    }
+    Ok(limits)
 }
 
 #[cfg(test)]
