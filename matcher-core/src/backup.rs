@@ -223,3 +223,48 @@ fn sync_dir(dir: &Path) -> Result<(), BackupError> {
     let _ = dir;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder whose `meta.json` names a segment with no files: what a
+    /// copier sees when a merge deleted the segment after `meta.json` was
+    /// read. Every attempt starts again, then the copy gives up, naming the
+    /// index, instead of writing a backup that cannot be opened.
+    #[test]
+    fn a_segment_gone_under_the_copy_is_retried_then_refused() {
+        let src = tempfile::tempdir().unwrap();
+        let dest = tempfile::tempdir().unwrap();
+        fs::write(src.path().join("FORMAT"), "matcher-data 3\n").unwrap();
+        let idx = src.path().join("companies");
+        fs::create_dir_all(&idx).unwrap();
+        fs::write(
+            idx.join("meta.json"),
+            r#"{"segments":[{"segment_id":"0123abcd-0000-0000-0000-000000000000","max_doc":1,"deletes":null}],"opstamp":1}"#,
+        )
+        .unwrap();
+        match backup(src.path(), &dest.path().join("copy")) {
+            Err(BackupError::Busy(p)) => assert_eq!(p, idx),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        // Once the segment's files are there, the copy goes through.
+        fs::write(idx.join("0123abcd000000000000000000000000.idx"), b"x").unwrap();
+        let r = backup(src.path(), &dest.path().join("copy2")).unwrap();
+        assert_eq!(r.retries, 0);
+        assert!(dest.path().join("copy2/companies/meta.json").is_file());
+        assert!(dest
+            .path()
+            .join("copy2/companies/0123abcd000000000000000000000000.idx")
+            .is_file());
+        // Not a data folder, or a destination in use: refused.
+        assert!(matches!(
+            backup(dest.path(), &dest.path().join("x")),
+            Err(BackupError::NotADataFolder(_))
+        ));
+        assert!(matches!(
+            backup(src.path(), &dest.path().join("copy2")),
+            Err(BackupError::DestinationNotEmpty(_))
+        ));
+    }
+}
