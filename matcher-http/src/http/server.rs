@@ -103,19 +103,17 @@ fn index_mtime(dir: &Path) -> Option<u64> {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// What [`open_engine`] opened.
+struct Opened {
+    engine: Engine,
+    outcomes: matcher_core::outcomes::Outcomes,
+    audit: matcher_core::audit::Audit,
+    /// See [`Started::loaded_fixtures`].
+    loaded_fixtures: Option<(usize, usize, usize)>,
+}
+
 /// The engine and the journals of the data folder (outcomes, audit).
-fn open_engine(
-    config: &ServeConfig,
-    matching: MatchConfig,
-) -> Result<
-    (
-        Engine,
-        matcher_core::outcomes::Outcomes,
-        matcher_core::audit::Audit,
-        Option<(usize, usize, usize)>,
-    ),
-    BoxError,
-> {
+fn open_engine(config: &ServeConfig, matching: MatchConfig) -> Result<Opened, BoxError> {
     let mut ctx = Context::load(&config.fixtures_dir)?;
     ctx.match_config = matching;
     let engine = Engine::open(&config.data_dir, Arc::new(ctx))?;
@@ -136,7 +134,12 @@ fn open_engine(
     }
     let outcomes = matcher_core::outcomes::Outcomes::open(&config.data_dir)?;
     let audit = matcher_core::audit::Audit::open(&config.data_dir)?;
-    Ok((engine, outcomes, audit, loaded))
+    Ok(Opened {
+        engine,
+        outcomes,
+        audit,
+        loaded_fixtures: loaded,
+    })
 }
 
 /// Run the server until SIGTERM or Ctrl-C: open the engine (loading the
@@ -212,9 +215,9 @@ pub async fn serve_until(
         .map_err(|e| -> BoxError { format!("opening the index panicked: {e}").into() })
         .and_then(|r| r);
     let (engine, loaded_fixtures) = match opened {
-        Ok((e, outcomes, audit, loaded)) => {
-            state.set_stores(Arc::new(outcomes), Arc::new(audit));
-            (Arc::new(e), loaded)
+        Ok(o) => {
+            state.set_stores(Arc::new(o.outcomes), Arc::new(o.audit));
+            (Arc::new(o.engine), o.loaded_fixtures)
         }
         Err(e) => {
             let _ = stop_tx.send(true);
