@@ -28,7 +28,7 @@ impl Default for Weights {
             text: 0.45,
             concepts: 0.35,
             equipment: 0.10,
-            jsic: 0.06,
+            jsic: 0.09,
             geography: 0.04,
             freshness: 0.03,
             size: 0.02,
