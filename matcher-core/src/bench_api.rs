@@ -18,7 +18,7 @@ pub fn select_all_but(scores: &mut [f32], limit: usize, hidden: &[u32]) -> Vec<(
 /// `index::top_slots::select` for a need whose constraints admit only
 /// `slots` (ascending), as `Engine::admit` lists them.
 pub fn select_only(scores: &mut [f32], limit: usize, slots: &[u32]) -> Vec<(u32, f32)> {
-    top_slots::select(scores, limit, &top_slots::Admit::Only(slots.to_vec()))
+    top_slots::select(scores, limit, &top_slots::Admit::Only(slots.into()))
 }
 
 /// A need prepared once against one view and role (analysis, synonyms,

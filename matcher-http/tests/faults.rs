@@ -10,34 +10,16 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use matcher_http::http::auth::hash_key;
 use serde_json::{json, Value};
 
+mod process;
+use process::{Server, BIN};
+
 const ADMIN: &str = "fault-test-admin-key";
-const BIN: &str = env!("CARGO_BIN_EXE_matcher");
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn key_file(dir: &Path) -> PathBuf {
     let p = dir.join("keys.tsv");
@@ -47,36 +29,7 @@ fn key_file(dir: &Path) -> PathBuf {
 
 /// Start `matcher serve` on `data` and wait until it is ready.
 async fn serve(data: &Path, keys: &Path) -> Server {
-    let port = free_port();
-    let child = Command::new(BIN)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .arg("--data")
-        .arg(data)
-        .arg("--keys")
-        .arg(keys)
-        .arg("--fixtures")
-        .arg(matcher_core::fixtures::fixtures_dir())
-        .env("MATCHER_REQUEST_TIMEOUT", "600")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start matcher serve");
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = Server { child, base };
-    let c = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("matcher serve exited early: {status}");
-        }
-        if let Ok(r) = c.get(format!("{}/readyz", server.base)).send().await {
-            if r.status() == 200 {
-                return server;
-            }
-        }
-        assert!(Instant::now() < deadline, "server not ready in 180 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    process::serve(data, keys, &[], &[("MATCHER_REQUEST_TIMEOUT", "600")], None).await
 }
 
 fn company(id: &str, name: &str) -> Value {

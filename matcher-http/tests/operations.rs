@@ -4,78 +4,22 @@
 //! one JSON object per log line.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use matcher_http::http::auth::hash_key;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_matcher");
+mod process;
+use process::{Server, BIN};
+
 const ADMIN: &str = "ops-test-admin-key";
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `matcher serve` on `data`, JSON logs into `log`, ready.
 async fn serve(data: &Path, keys: &Path, log: &Path) -> Server {
-    let port = free_port();
-    let child = Command::new(BIN)
-        .args(["serve", "--log-format", "json"])
-        .args(["--addr", &format!("127.0.0.1:{port}")])
-        .arg("--data")
-        .arg(data)
-        .arg("--keys")
-        .arg(keys)
-        .arg("--fixtures")
-        .arg(matcher_core::fixtures::fixtures_dir())
-        .env_remove("MATCHER_LOG")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("start matcher serve");
-    let mut s = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let c = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        if let Ok(Some(status)) = s.child.try_wait() {
-            panic!(
-                "matcher serve exited early: {status}: {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        if let Ok(r) = c.get(format!("{}/readyz", s.base)).send().await {
-            if r.status() == 200 {
-                return s;
-            }
-        }
-        assert!(Instant::now() < deadline, "server not ready in 180 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    process::serve(data, keys, &["--log-format", "json"], &[], Some(log)).await
 }
 
-async fn admin(c: &reqwest::Client, req: reqwest::RequestBuilder) -> (u16, Value) {
-    let _ = c;
+async fn admin(req: reqwest::RequestBuilder) -> (u16, Value) {
     let r = req.bearer_auth(ADMIN).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
@@ -115,11 +59,7 @@ async fn backup_while_serving_restores_the_same_matches() {
         "industry_codes": ["24"],
         "capabilities": "ハステロイの精密切削と5軸マシニングセンタによる複雑形状加工"
     });
-    let (st, _) = admin(
-        &c,
-        c.post(format!("{}/v1/companies", s.base)).json(&company),
-    )
-    .await;
+    let (st, _) = admin(c.post(format!("{}/v1/companies", s.base)).json(&company)).await;
     assert_eq!(st, 201);
     let dest = dir.path().join("copy");
     let said = backup(&data, &dest);
@@ -144,12 +84,11 @@ async fn backup_while_serving_restores_the_same_matches() {
         let need = need.clone();
         async move {
             let (st, stored) =
-                admin(&c, c.get(format!("{base}/v1/needs/n-001/matches?top_k=10"))).await;
+                admin(c.get(format!("{base}/v1/needs/n-001/matches?top_k=10"))).await;
             assert_eq!(st, 200, "{stored}");
-            let (st, adhoc) =
-                admin(&c, c.post(format!("{base}/v1/match?top_k=10")).json(&need)).await;
+            let (st, adhoc) = admin(c.post(format!("{base}/v1/match?top_k=10")).json(&need)).await;
             assert_eq!(st, 200, "{adhoc}");
-            let (st, list) = admin(&c, c.get(format!("{base}/v1/companies?limit=1"))).await;
+            let (st, list) = admin(c.get(format!("{base}/v1/companies?limit=1"))).await;
             assert_eq!(st, 200);
             (stored, adhoc, list["total"].clone())
         }
@@ -172,7 +111,7 @@ async fn backup_while_serving_restores_the_same_matches() {
     assert_eq!(restored.0, original.0, "stored need's matches");
     assert_eq!(restored.1, original.1, "ad-hoc matches");
     assert_eq!(restored.2, original.2, "company totals");
-    let (st, _) = admin(&c, c.get(format!("{}/v1/companies/bk-1", r.base))).await;
+    let (st, _) = admin(c.get(format!("{}/v1/companies/bk-1", r.base))).await;
     assert_eq!(st, 200);
     drop(r);
     drop(s);

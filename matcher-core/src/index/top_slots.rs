@@ -14,6 +14,7 @@
 //! (`matcher batch`, same data, back to back). The scores come from
 //! term-at-a-time accumulation (`taat.rs`).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use tantivy::Score;
@@ -99,7 +100,7 @@ pub(crate) enum Admit<'a> {
     /// Every slot with a positive score except these (in any order).
     AllBut(&'a [u32], Option<u32>),
     /// Only these slots, ascending.
-    Only(Vec<u32>),
+    Only(Cow<'a, [u32]>),
 }
 
 /// The best `limit` (slot, score) pairs of a per-slot score array (see
@@ -235,7 +236,12 @@ mod tests {
 
     /// The admitted slots of `keep` over `n` slots, as a match lists them.
     fn only(n: usize, keep: &dyn Fn(u32) -> bool) -> Admit<'static> {
-        Admit::Only((0..n as u32).filter(|&s| keep(s)).collect())
+        Admit::Only(
+            (0..n as u32)
+                .filter(|&s| keep(s))
+                .collect::<Vec<_>>()
+                .into(),
+        )
     }
 
     #[test]

@@ -201,7 +201,8 @@ impl View {
         records: Arc<Records>,
         commits: [CommitId; 2],
     ) -> View {
-        let hidden = Arc::new(Hidden::of(&records));
+        // The companies are those of this view: what is derived from them
+        // (slot maps, hidden slots, slot index) is shared, not rebuilt.
         View {
             companies: self.companies.clone(),
             needs,
@@ -210,8 +211,8 @@ impl View {
             commits,
             doc_slots: self.doc_slots.clone(),
             slot_docs: self.slot_docs.clone(),
-            hidden,
-            slot_index: Arc::default(),
+            hidden: self.hidden.clone(),
+            slot_index: self.slot_index.clone(),
         }
     }
 

@@ -380,13 +380,13 @@ impl Engine {
         };
         // A region or certification narrows the slots to check; a radius
         // alone is checked on every slot (its latitude bound is cheap).
-        let slots = match constraints.candidate_slots(v.slot_index()) {
+        let slots: Vec<u32> = match constraints.candidate_slots(v.slot_index()) {
             Some((c, certs_known)) => c.into_iter().filter(|&s| admits(s, certs_known)).collect(),
             None => (0..rec.filter_keys.len() as u32)
                 .filter(|&s| admits(s, false))
                 .collect(),
         };
-        top_slots::Admit::Only(slots)
+        top_slots::Admit::Only(slots.into())
     }
 
     /// The two retrieval channels of a prepared need, each its best
@@ -975,7 +975,7 @@ mod tests {
                 let got: Vec<u32> = match engine.admit(&v, &p, role, Ablation::FULL) {
                     top_slots::Admit::Only(slots) => {
                         constrained += 1;
-                        slots
+                        slots.into_owned()
                     }
                     top_slots::Admit::AllBut(hidden, also) => (0..rec.filter_keys.len() as u32)
                         .filter(|s| !hidden.contains(s) && Some(*s) != also)

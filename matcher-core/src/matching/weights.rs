@@ -211,10 +211,11 @@ impl MatchConfig {
     /// errors): a server that keeps its own settings in the same file
     /// removes them first.
     pub fn parse(text: &str, path: &Path) -> Result<MatchConfig, ConfigError> {
-        let cfg: MatchConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let invalid = |message: String| ConfigError::Parse {
             path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let cfg: MatchConfig = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if cfg
             .weights
             .per_signal()
@@ -222,10 +223,7 @@ impl MatchConfig {
             .iter()
             .any(|w| !w.is_finite() || *w < 0.0)
         {
-            return Err(ConfigError::Parse {
-                path: path.display().to_string(),
-                message: "weights must be non-negative numbers".into(),
-            });
+            return Err(invalid("weights must be non-negative numbers".into()));
         }
         let sc = &cfg.scoping;
         if [
@@ -237,10 +235,7 @@ impl MatchConfig {
         .iter()
         .any(|w| !w.is_finite() || !(0.0..=1.0).contains(w))
         {
-            return Err(ConfigError::Parse {
-                path: path.display().to_string(),
-                message: "scoping weights must be numbers in [0, 1]".into(),
-            });
+            return Err(invalid("scoping weights must be numbers in [0, 1]".into()));
         }
         let f = &cfg.fields;
         let r = &cfg.relations;
@@ -263,35 +258,23 @@ impl MatchConfig {
         ];
         for (name, v, max) in tunables {
             if !v.is_finite() || !(0.0..=max).contains(&v) {
-                return Err(ConfigError::Parse {
-                    path: path.display().to_string(),
-                    message: format!(
-                        "{name} is {v}: it must be a number from 0{}",
-                        if max == 1.0 { " to 1" } else { " up" }
-                    ),
-                });
+                return Err(invalid(format!(
+                    "{name} is {v}: it must be a number from 0{}",
+                    if max == 1.0 { " to 1" } else { " up" }
+                )));
             }
         }
         if !(g.decay_km.is_finite() && g.decay_km > 0.0) {
-            return Err(ConfigError::Parse {
-                path: path.display().to_string(),
-                message: format!(
-                    "geography.decay_km is {}: it must be more than 0",
-                    g.decay_km
-                ),
-            });
+            return Err(invalid(format!(
+                "geography.decay_km is {}: it must be more than 0",
+                g.decay_km
+            )));
         }
         if cfg.stale_months == 0 {
-            return Err(ConfigError::Parse {
-                path: path.display().to_string(),
-                message: "stale_months must be at least 1".into(),
-            });
+            return Err(invalid("stale_months must be at least 1".into()));
         }
         if cfg.candidates == 0 {
-            return Err(ConfigError::Parse {
-                path: path.display().to_string(),
-                message: "candidates must be at least 1".into(),
-            });
+            return Err(invalid("candidates must be at least 1".into()));
         }
         Ok(cfg)
     }
