@@ -121,6 +121,14 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
         mb(i.memory_after.rss_anon),
         mb(i.memory_after.rss_file)
     );
+    if let Some((postings, bytes)) = i.matching_index {
+        let _ = writeln!(
+            s,
+            "| matching index (in memory) | {postings} postings, {} ({:.1} B/posting) |",
+            mb(bytes as u64),
+            bytes as f64 / postings.max(1) as f64
+        );
+    }
 
     let d = &r.disk;
     let _ = writeln!(s, "\n## Disk\n");

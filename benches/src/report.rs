@@ -143,6 +143,10 @@ pub struct Indexing {
     /// VmHWM of the report process after indexing and saving the snapshot.
     pub peak_rss_bytes: u64,
     pub memory_after: Memory,
+    /// Postings and heap bytes of the in-memory matching index after
+    /// indexing (absent in reports made before it existed).
+    #[serde(default)]
+    pub matching_index: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -277,7 +281,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         })
     };
     let cpu = mb::CpuSnap::now();
-    let (stats, snapshot_save_secs, memory_after, peak) = {
+    let (stats, snapshot_save_secs, memory_after, peak, matching_index) = {
         let engine = Engine::open(&data, ctx.clone())?;
         let started = Instant::now();
         let step = (args.companies / 10).max(1);
@@ -295,7 +299,8 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         engine.save_snapshot()?;
         let save = secs(t);
         let mem = mb::memory(None);
-        (stats, save, mem, mem.peak_rss)
+        let mi = engine.view().matching_index_size();
+        (stats, save, mem, mem.peak_rss, mi)
     };
     phase("indexing", &cpu);
     say(format!(
@@ -515,6 +520,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         context_load_secs,
         peak_rss_bytes: peak,
         memory_after,
+        matching_index: Some(matching_index),
     };
     let open = Open {
         in_process_secs: in_process,

@@ -22,6 +22,7 @@
 
 pub mod evidence;
 pub mod lock;
+pub(crate) mod postings;
 pub mod records;
 pub mod schema;
 pub mod search;
@@ -345,7 +346,8 @@ impl Engine {
             Arc::new(Records::default()),
             &companies.fields,
             commits,
-        );
+            None,
+        )?;
         let engine = Engine {
             ctx,
             companies,
@@ -474,7 +476,14 @@ impl Engine {
             });
         }
         let view = match which {
-            Which::Companies => View::new(cs, ns, Arc::new(rec), &self.companies.fields, commits),
+            Which::Companies => View::new(
+                cs,
+                ns,
+                Arc::new(rec),
+                &self.companies.fields,
+                commits,
+                Some(&base),
+            )?,
             Which::Needs => base.with_needs(ns, Arc::new(rec), commits),
         };
         self.view.store(Arc::new(view));
@@ -529,7 +538,7 @@ impl Engine {
                 Ok(mut records) => {
                     records.rebuild_filter_keys();
                     self.view.store(Arc::new(
-                        base.with_records(Arc::new(records), &self.companies.fields),
+                        base.with_records(Arc::new(records), &self.companies.fields)?,
                     ));
                     return Ok(());
                 }
@@ -588,7 +597,7 @@ impl Engine {
             }
         }
         records.needs.reindex(|e| e.need.id.clone());
-        let view = View::new(cs, ns, Arc::new(records), &cf, commits);
+        let view = View::new(cs, ns, Arc::new(records), &cf, commits, Some(&self.view()))?;
         self.view.store(Arc::new(view));
         Ok(())
     }

@@ -7,22 +7,31 @@
 //! horizon (and WAND was slower still, see `top_slots.rs`). Here each
 //! posting list is read once, front to back, adding `boost × BM25` into a
 //! `Vec<f32>` indexed by company slot: one sequential pass per list, no
-//! merging, no per-document dispatch. The scores are tantivy's own
-//! ([`Bm25Weight`] with the view's statistics — public-only for a
-//! portal), summed in clause order; float rounding may differ from the
-//! union's in the last bit (`matcher eval` was unchanged by the switch).
+//! merging, no per-document dispatch. The lists come from the view's
+//! matching index (`postings.rs`: flat arrays decoded once per segment),
+//! and the scores are tantivy's own ([`Bm25Weight`] with the view's
+//! statistics — public-only for a portal), summed in clause order: the
+//! same bits as a pass over tantivy's postings, which the tests keep as
+//! the reference.
 //!
 //! The accumulator is indexed by slot (through the view's per-segment
 //! `doc → slot` map), so deleted documents never score and the top-M
 //! selection that follows reads the packed filter keys by the same index.
 
+#[cfg(test)]
 use std::sync::Arc;
 
+#[cfg(test)]
 use tantivy::fieldnorm::FieldNormReader;
+#[cfg(test)]
 use tantivy::postings::{Postings, TermInfo};
+#[cfg(test)]
 use tantivy::query::Bm25Weight;
+#[cfg(test)]
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocSet, InvertedIndexReader, Term, TERMINATED};
+use tantivy::Term;
+#[cfg(test)]
+use tantivy::{DocSet, InvertedIndexReader, TERMINATED};
 
 use super::search::Role;
 use super::view::View;
@@ -31,9 +40,8 @@ use super::view::View;
 pub(crate) const NO_SLOT: u32 = u32::MAX;
 
 /// One field's readers and BM25 length normalization, resolved once per
-/// call: the per-term work is then two term-dictionary lookups per segment
-/// (one for the statistics, shared with the postings) instead of tantivy's
-/// four, and no statistics are summed again for every term.
+/// call of [`accumulate_tantivy`].
+#[cfg(test)]
 struct FieldReaders {
     field: Field,
     avg_fieldnorm: f32,
@@ -47,6 +55,25 @@ struct FieldReaders {
 /// statistics for `role` (document frequency summed over the segments for
 /// staff; over public documents only for a portal).
 pub(crate) fn accumulate(
+    v: &View,
+    role: Role,
+    clauses: &[(Term, f32)],
+    acc: &mut [f32],
+) -> tantivy::Result<()> {
+    super::postings::accumulate(
+        v.postings(),
+        |ord| v.doc_slots(ord),
+        v.match_stats(role),
+        role,
+        clauses,
+        acc,
+    )
+}
+
+/// [`accumulate`] over tantivy's own postings and statistics: the
+/// reference the matching index is tested against.
+#[cfg(test)]
+pub(crate) fn accumulate_tantivy(
     v: &View,
     role: Role,
     clauses: &[(Term, f32)],
@@ -114,4 +141,68 @@ pub(crate) fn accumulate(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::index::Role;
+    use crate::matching::Ablation;
+    use crate::{fixtures, Context, Engine};
+
+    /// The matching index scores every clause of every fixture need to the
+    /// same bits as tantivy's postings with the same statistics, for staff
+    /// and for a portal, over several segments with deleted documents and
+    /// reused slots (what a deleted document's postings must not reach).
+    #[test]
+    fn matching_index_scores_equal_tantivy_postings() {
+        let dir = fixtures::fixtures_dir();
+        let engine =
+            Engine::in_memory(Arc::new(Context::load(&dir).expect("ctx"))).expect("engine");
+        fixtures::load_into(&engine, &dir).expect("load");
+        let ids: Vec<String> = engine
+            .view()
+            .records
+            .companies
+            .iter()
+            .map(|(_, f)| f.id.to_string())
+            .collect();
+        let mut reused = fixtures::companies(&dir, &engine.ctx.taxonomy)
+            .expect("companies")
+            .records;
+        reused.truncate(5);
+        for (i, c) in reused.iter_mut().enumerate() {
+            assert!(engine.delete_company(&ids[i * 5]).expect("delete"));
+            c.id = format!("reuse-{i}").parse().expect("id");
+        }
+        engine.upsert_companies(reused).expect("upsert");
+        let v = engine.view();
+        assert!(v.companies.segment_readers().len() > 1, "several segments");
+        let (mut compared, mut scored) = (0, 0);
+        for (_, entry) in v.records.needs.iter() {
+            for role in [Role::Coordinator, Role::Public] {
+                let p = engine.prepare_need(&v, &entry.need, Ablation::FULL, role);
+                let (text, concepts) = engine.candidate_clauses(&p);
+                for clauses in [text, concepts] {
+                    let n = v.records.filter_keys.len();
+                    let (mut ours, mut theirs) = (vec![0.0f32; n], vec![0.0f32; n]);
+                    super::accumulate(&v, role, &clauses, &mut ours).expect("ours");
+                    super::accumulate_tantivy(&v, role, &clauses, &mut theirs).expect("theirs");
+                    for (slot, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+                        assert_eq!(
+                            a.to_bits(),
+                            b.to_bits(),
+                            "need {} slot {slot} {role:?}: {a} vs {b}",
+                            entry.need.id
+                        );
+                    }
+                    compared += 1;
+                    scored += usize::from(ours.iter().any(|&x| x > 0.0));
+                }
+            }
+        }
+        assert!(compared > 200, "{compared}");
+        assert!(scored * 10 > compared * 9, "{scored} of {compared} scored");
+    }
 }

@@ -23,6 +23,7 @@ use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
 use tantivy::{DocAddress, Searcher, Term};
 
+use super::postings::{MatchFields, MatchIndex, RoleStats};
 use super::records::Records;
 use super::schema::CompanyFields;
 use super::search::Role;
@@ -48,6 +49,10 @@ pub struct View {
     hidden: Arc<Hidden>,
     /// Slots by region and certification, built on first use.
     slot_index: Arc<OnceLock<SlotIndex>>,
+    /// The postings needs are matched on (see `postings.rs`), and the
+    /// portal's statistics for them.
+    postings: Arc<MatchIndex>,
+    public_match: RoleStats,
 }
 
 /// Live company slots grouped by what hard constraints select on, so a
@@ -133,19 +138,42 @@ impl Hidden {
 }
 
 impl View {
+    /// The view of two searchers and the records of the same commits.
+    /// `prev`, the view this one replaces, lends the matching postings of
+    /// the segments both hold (segments are immutable), so a commit decodes
+    /// only its new segments.
     pub(crate) fn new(
         companies: Searcher,
         needs: Searcher,
         records: Arc<Records>,
         fields: &CompanyFields,
         commits: [CommitId; 2],
-    ) -> View {
+        prev: Option<&View>,
+    ) -> tantivy::Result<View> {
         let public = PublicStats::new(&companies, fields);
         let doc_slots = doc_slots(&companies);
         let slot_docs = Arc::new(slot_docs(&doc_slots));
         let doc_slots = Arc::new(doc_slots);
         let hidden = Arc::new(Hidden::of(&records));
-        View {
+        let match_fields = MatchFields::of(fields);
+        let postings = Arc::new(MatchIndex::build(
+            &companies,
+            match_fields,
+            prev.map(|p| p.postings.as_ref()),
+        )?);
+        let provider = PublicProvider {
+            stats: &public,
+            searcher: &companies,
+        };
+        let mut tokens = [0u64; 5];
+        for (t, f) in tokens.iter_mut().zip(match_fields.scored()) {
+            *t = provider.total_num_tokens(f)?;
+        }
+        let public_match = RoleStats {
+            docs: public.docs,
+            tokens,
+        };
+        Ok(View {
             companies,
             needs,
             records,
@@ -155,6 +183,28 @@ impl View {
             slot_docs,
             hidden,
             slot_index: Arc::default(),
+            postings,
+            public_match,
+        })
+    }
+
+    /// The matching postings of this view's company segments.
+    pub(crate) fn postings(&self) -> &MatchIndex {
+        &self.postings
+    }
+
+    /// Postings in the matching index (deleted documents included) and the
+    /// heap bytes they and their term tables hold: what matching keeps in
+    /// memory beside tantivy's mapped files (the bench report prints it).
+    pub fn matching_index_size(&self) -> (usize, usize) {
+        (self.postings.num_postings(), self.postings.heap_bytes())
+    }
+
+    /// The statistics `role` is matched with, for the matching fields.
+    pub(crate) fn match_stats(&self, role: Role) -> RoleStats {
+        match role {
+            Role::Public => self.public_match,
+            Role::Coordinator | Role::Admin => self.postings.staff_stats(),
         }
     }
 
@@ -213,17 +263,24 @@ impl View {
             slot_docs: self.slot_docs.clone(),
             hidden: self.hidden.clone(),
             slot_index: self.slot_index.clone(),
+            postings: self.postings.clone(),
+            public_match: self.public_match,
         }
     }
 
     /// This view with other features of the same commits (a loaded snapshot).
-    pub(crate) fn with_records(&self, records: Arc<Records>, fields: &CompanyFields) -> View {
+    pub(crate) fn with_records(
+        &self,
+        records: Arc<Records>,
+        fields: &CompanyFields,
+    ) -> tantivy::Result<View> {
         View::new(
             self.companies.clone(),
             self.needs.clone(),
             records,
             fields,
             self.commits,
+            Some(self),
         )
     }
 

@@ -324,7 +324,10 @@ impl Engine {
     /// fields (words and synonyms), and BM25 over concept ids
     /// (paraphrase-proof). Kept apart so the text signal stays lexical and
     /// the concepts are judged by the hierarchy-aware similarity, not twice.
-    fn candidate_clauses(&self, p: &PreparedNeed) -> (Vec<(Term, f32)>, Vec<(Term, f32)>) {
+    pub(crate) fn candidate_clauses(
+        &self,
+        p: &PreparedNeed,
+    ) -> (Vec<(Term, f32)>, Vec<(Term, f32)>) {
         let f = self.companies.fields;
         let b = &self.ctx.match_config.fields;
         let fields = [
