@@ -14,6 +14,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::index::postings::SegmentPostings;
 use crate::index::records::Records;
 
 const MAGIC: &[u8; 8] = b"MATCHSNP";
@@ -113,14 +114,85 @@ pub fn save(path: &Path, records: &Records, ids: [CommitId; 2]) -> Result<(), Sn
     buf.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     buf.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
     buf.extend_from_slice(&payload);
+    write_atomic(path, &buf)
+}
+
+/// Write `buf` to a temporary file, sync it and rename it into place, so a
+/// crash leaves either the old file or the new one.
+fn write_atomic(path: &Path, buf: &[u8]) -> Result<(), SnapshotError> {
     let tmp = path.with_extension("bin.tmp");
     {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&buf)?;
+        f.write_all(buf)?;
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)?;
     Ok(())
+}
+
+const MATCHING_MAGIC: &[u8; 8] = b"MATCHPST";
+/// Bump when `SegmentPostings` changes shape.
+const MATCHING_VERSION: u32 = 1;
+const MATCHING_HEADER: usize = 8 + 4 + 8 + 4;
+
+/// Save the matching index's postings, per segment (`index::postings`).
+///
+/// Layout: `MATCHPST` magic, version (u32 LE), payload length (u64 LE),
+/// CRC32 of the payload (u32 LE), payload (bincode). Bound to no commit:
+/// each segment's postings carry the segment's id and document count, and a
+/// segment never changes, so at open the postings of every segment still in
+/// the index are used and the others (merged away) ignored.
+pub(crate) fn save_matching(
+    path: &Path,
+    segments: &[std::sync::Arc<SegmentPostings>],
+) -> Result<(), SnapshotError> {
+    let payload = bincode::serde::encode_to_vec(segments, config())
+        .map_err(|e| SnapshotError::Codec(e.to_string()))?;
+    let mut buf = Vec::with_capacity(MATCHING_HEADER + payload.len());
+    buf.extend_from_slice(MATCHING_MAGIC);
+    buf.extend_from_slice(&MATCHING_VERSION.to_le_bytes());
+    buf.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    buf.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    buf.extend_from_slice(&payload);
+    write_atomic(path, &buf)
+}
+
+/// Load what [`save_matching`] wrote. A damaged or other-version file is an
+/// error (the caller decodes the postings from the index again).
+pub(crate) fn load_matching(
+    path: &Path,
+) -> Result<Vec<std::sync::Arc<SegmentPostings>>, SnapshotError> {
+    let buf = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(SnapshotError::Missing),
+        Err(e) => return Err(e.into()),
+    };
+    if buf.len() < MATCHING_HEADER || buf.get(..8) != Some(&MATCHING_MAGIC[..]) {
+        return Err(SnapshotError::BadHeader);
+    }
+    let version = u32_at(&buf, 8);
+    if version != MATCHING_VERSION {
+        return Err(SnapshotError::Version { found: version });
+    }
+    let len = u64_at(&buf, 12) as usize;
+    let crc = u32_at(&buf, 20);
+    let payload = buf
+        .get(MATCHING_HEADER..)
+        .filter(|p| p.len() == len)
+        .ok_or(SnapshotError::Checksum)?;
+    if crc32fast::hash(payload) != crc {
+        return Err(SnapshotError::Checksum);
+    }
+    let (segments, _): (Vec<SegmentPostings>, _) =
+        bincode::serde::decode_from_slice(payload, config())
+            .map_err(|e| SnapshotError::Codec(e.to_string()))?;
+    Ok(segments
+        .into_iter()
+        .map(|mut s| {
+            s.from_file = true;
+            std::sync::Arc::new(s)
+        })
+        .collect())
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {

@@ -8,6 +8,8 @@
 //!                    explanation evidence stored)
 //! DIR/needs/         tantivy index of needs (full record stored)
 //! DIR/snapshot.bin   features snapshot (see `persist`), rebuilt if stale or corrupt
+//! DIR/matching.bin   the matching index's postings per segment, saved with the
+//!                    snapshot (see `postings`); segments it lacks are decoded at open
 //! DIR/writer.lock    held by the one process that writes (see `lock`)
 //! ```
 //! Durability comes from tantivy's atomic commits: a process killed in the
@@ -23,6 +25,7 @@
 pub mod evidence;
 pub mod lock;
 pub(crate) mod postings;
+pub(crate) mod rankings;
 pub mod records;
 pub mod schema;
 pub mod search;
@@ -129,6 +132,12 @@ fn format_advice(path: &Path, found: &str) -> String {
              unchanged."
         ),
     }
+}
+
+/// Where a data folder keeps the matching index's postings, saved with the
+/// features snapshot (`persist::save_matching`).
+fn matching_path(dir: &Path) -> PathBuf {
+    dir.join("matching.bin")
 }
 
 /// The shared, read-only analysis context.
@@ -340,13 +349,24 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let (cs, ns) = (companies.reader.searcher(), needs.reader.searcher());
         let commits = [companies.commit_id(&cs), needs.commit_id(&ns)];
+        let saved = match dir.as_deref().map(matching_path) {
+            Some(path) => match crate::persist::load_matching(&path) {
+                Ok(s) => s,
+                Err(crate::persist::SnapshotError::Missing) => Vec::new(),
+                Err(e) => {
+                    tracing::warn!("{}: {e}; decoding the postings again", path.display());
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
         let empty = View::new(
             cs,
             ns,
             Arc::new(Records::default()),
             &companies.fields,
             commits,
-            None,
+            &saved,
         )?;
         let engine = Engine {
             ctx,
@@ -482,7 +502,7 @@ impl Engine {
                 Arc::new(rec),
                 &self.companies.fields,
                 commits,
-                Some(&base),
+                base.postings().segments(),
             )?,
             Which::Needs => base.with_needs(ns, Arc::new(rec), commits),
         };
@@ -597,7 +617,15 @@ impl Engine {
             }
         }
         records.needs.reindex(|e| e.need.id.clone());
-        let view = View::new(cs, ns, Arc::new(records), &cf, commits, Some(&self.view()))?;
+        let prev = self.view();
+        let view = View::new(
+            cs,
+            ns,
+            Arc::new(records),
+            &cf,
+            commits,
+            prev.postings().segments(),
+        )?;
         self.view.store(Arc::new(view));
         Ok(())
     }
@@ -611,6 +639,10 @@ impl Engine {
         let _w = self.writers.lock();
         let v = self.view();
         crate::persist::save(&path, &v.records, v.commits)
+            .and_then(|()| {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                crate::persist::save_matching(&matching_path(dir), v.postings().segments())
+            })
             .map_err(|e| EngineError::Other(e.to_string()))
     }
 

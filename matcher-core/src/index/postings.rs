@@ -22,7 +22,9 @@
 //!
 //! Segments are immutable, so a segment's postings are built once, when a
 //! view first sees it, and shared by every later view that still holds the
-//! segment ([`MatchIndex::build`] takes the previous view's). Deleted
+//! segment ([`MatchIndex::build`] takes the previous view's, or those
+//! saved beside the features snapshot, `persist::save_matching`: a cold
+//! open then decodes no postings). Deleted
 //! documents stay in the arrays and never score: a document reaches the
 //! accumulator through the view's `doc → slot` map, which maps them to no
 //! slot. Memory is 6 bytes per posting plus the term tables, reported by
@@ -30,8 +32,8 @@
 
 use std::sync::Arc;
 
-use hashbrown::HashTable;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::query::Bm25Weight;
@@ -73,20 +75,75 @@ impl MatchFields {
 
 /// Where one term's postings are in its field's arrays, and how many of
 /// them are restricted documents.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct TermRun {
     start: u32,
     len: u32,
     restricted: u32,
 }
 
+/// An open-addressing hash table of term numbers (linear probing, at most
+/// half full), hashed by the term's bytes with FNV-1a: a flat `Vec<u32>`
+/// that is saved and loaded as it is (`persist::save_matching`), which a
+/// table with a per-process random seed could not be.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TermTable {
+    /// `EMPTY` or a term number; the length is a power of two (or 0).
+    slots: Vec<u32>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+impl TermTable {
+    /// A table of `n` terms, term `i`'s bytes being `term(i)`.
+    fn build<'a>(n: usize, term: impl Fn(usize) -> &'a [u8]) -> TermTable {
+        let size = (n * 2).next_power_of_two().max(2);
+        let mut slots = vec![EMPTY; size];
+        let mask = size - 1;
+        for i in 0..n {
+            let mut at = fnv1a(term(i)) as usize & mask;
+            while slots.get(at).is_some_and(|&x| x != EMPTY) {
+                at = (at + 1) & mask;
+            }
+            if let Some(x) = slots.get_mut(at) {
+                *x = i as u32;
+            }
+        }
+        TermTable { slots }
+    }
+
+    /// The number of the term whose bytes are `bytes`.
+    fn find<'a>(&self, bytes: &[u8], term: impl Fn(usize) -> &'a [u8]) -> Option<usize> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = fnv1a(bytes) as usize & mask;
+        // At most half full: an empty slot ends every probe.
+        loop {
+            let i = *self.slots.get(at)?;
+            if i == EMPTY {
+                return None;
+            }
+            if term(i as usize) == bytes {
+                return Some(i as usize);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
 /// One field of one segment: a term table over flat posting arrays.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct FieldPostings {
-    /// Index into `runs` (and `term_ends`), hashed by the term's bytes
-    /// with `hasher` (seeded per table).
-    table: HashTable<u32>,
-    hasher: hashbrown::DefaultHashBuilder,
+    /// Term numbers (indexes into `runs` and `term_ends`) by term bytes.
+    table: TermTable,
     /// Every term's bytes, concatenated in term order.
     term_bytes: Vec<u8>,
     /// Where each term's bytes end in `term_bytes`.
@@ -101,11 +158,6 @@ struct FieldPostings {
 }
 
 impl FieldPostings {
-    fn hash(&self, bytes: &[u8]) -> u64 {
-        use std::hash::BuildHasher;
-        self.hasher.hash_one(bytes)
-    }
-
     fn term(&self, i: usize) -> &[u8] {
         let end = self.term_ends.get(i).copied().unwrap_or(0) as usize;
         let start = match i.checked_sub(1) {
@@ -116,10 +168,8 @@ impl FieldPostings {
     }
 
     fn run(&self, bytes: &[u8]) -> Option<TermRun> {
-        let i = self
-            .table
-            .find(self.hash(bytes), |&i| self.term(i as usize) == bytes)?;
-        self.runs.get(*i as usize).copied()
+        let i = self.table.find(bytes, |i| self.term(i))?;
+        self.runs.get(i).copied()
     }
 
     fn build(seg: &SegmentReader, field: Field, shadow: Field) -> tantivy::Result<FieldPostings> {
@@ -166,19 +216,12 @@ impl FieldPostings {
         // shadow field, which holds the same tokens for restricted documents.
         let shadow = seg.inverted_index(shadow)?;
         let mut restricted = shadow.terms().stream()?;
-        let mut table = HashTable::with_capacity(out.runs.len());
-        for i in 0..out.runs.len() {
-            table.insert_unique(out.hash(out.term(i)), i as u32, |&j| {
-                out.hash(out.term(j as usize))
-            });
-        }
-        out.table = table;
+        out.table = TermTable::build(out.runs.len(), |i| out.term(i));
         while restricted.advance() {
             let df = restricted.value().doc_freq;
             let key = restricted.key();
-            let h = out.hash(key);
-            if let Some(&i) = out.table.find(h, |&i| out.term(i as usize) == key) {
-                if let Some(run) = out.runs.get_mut(i as usize) {
+            if let Some(i) = out.table.find(key, |i| out.term(i)) {
+                if let Some(run) = out.runs.get_mut(i) {
                     run.restricted = df;
                 }
             }
@@ -190,7 +233,7 @@ impl FieldPostings {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+        self.table.slots.capacity() * 4
             + self.term_bytes.capacity()
             + self.term_ends.capacity() * 4
             + self.runs.capacity() * std::mem::size_of::<TermRun>()
@@ -201,9 +244,15 @@ impl FieldPostings {
 }
 
 /// The matching fields of one segment.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct SegmentPostings {
+    /// The segment's id (tantivy's uuid string): segments never change, so
+    /// postings saved under an id serve any later open that finds it.
+    #[serde(with = "segment_id")]
     id: SegmentId,
+    /// Loaded from the saved file rather than decoded from tantivy.
+    #[serde(skip)]
+    pub(crate) from_file: bool,
     /// Documents in the segment, deleted ones included.
     max_doc: u32,
     /// In the order of [`MatchFields`].
@@ -219,9 +268,25 @@ impl SegmentPostings {
             .collect::<tantivy::Result<Vec<_>>>()?;
         Ok(SegmentPostings {
             id: seg.segment_id(),
+            from_file: false,
             max_doc: seg.max_doc(),
             fields,
         })
+    }
+}
+
+/// A [`SegmentId`] as its uuid string.
+mod segment_id {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use tantivy::index::SegmentId;
+
+    pub fn serialize<S: Serializer>(id: &SegmentId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&id.uuid_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SegmentId, D::Error> {
+        let s = String::deserialize(d)?;
+        SegmentId::from_uuid_string(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -244,26 +309,48 @@ impl MatchIndex {
     pub(crate) fn build(
         searcher: &Searcher,
         fields: MatchFields,
-        prev: Option<&MatchIndex>,
+        prev: &[Arc<SegmentPostings>],
     ) -> tantivy::Result<MatchIndex> {
-        let known = |id: SegmentId| {
-            prev.and_then(|p| p.segments.iter().find(|s| s.id == id))
+        let known = |seg: &SegmentReader| {
+            prev.iter()
+                .find(|s| s.id == seg.segment_id() && s.max_doc == seg.max_doc())
                 .cloned()
         };
         let segments = searcher
             .segment_readers()
             .par_iter()
-            .map(|seg| match known(seg.segment_id()) {
-                Some(s) => Ok(s),
-                None => SegmentPostings::build(seg, &fields).map(Arc::new),
+            .map(|seg| match known(seg) {
+                Some(s) => Ok((s, false)),
+                None => SegmentPostings::build(seg, &fields).map(|s| (Arc::new(s), true)),
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
+        let decoded = segments.iter().filter(|(_, d)| *d).count();
+        let segments: Vec<_> = segments.into_iter().map(|(s, _)| s).collect();
+        if decoded > 0 {
+            tracing::debug!(
+                decoded,
+                segments = segments.len(),
+                "matching postings decoded"
+            );
+        }
         let staff = RoleStats::over(&segments);
         Ok(MatchIndex {
             fields,
             segments,
             staff,
         })
+    }
+
+    /// The postings of each segment, to save (`persist::save_matching`) or
+    /// to lend to the next view's [`MatchIndex::build`].
+    pub(crate) fn segments(&self) -> &[Arc<SegmentPostings>] {
+        &self.segments
+    }
+
+    /// Segments whose postings came from the saved file (`persist::load_matching`).
+    #[cfg(test)]
+    pub(crate) fn from_file(&self) -> usize {
+        self.segments.iter().filter(|s| s.from_file).count()
     }
 
     /// The statistics staff are scored with.
@@ -380,4 +467,74 @@ pub(crate) fn accumulate<'s>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::matching::MatchOptions;
+    use crate::{fixtures, Context, Engine, Role};
+
+    fn matches(e: &Engine) -> Vec<(String, u32)> {
+        let v = e.view();
+        let mut out = Vec::new();
+        for (_, n) in v.records.needs.iter().take(25) {
+            for role in [Role::Coordinator, Role::Public] {
+                let opts = MatchOptions {
+                    explain: false,
+                    ..MatchOptions::default()
+                };
+                let r = e.match_need_in(&v, &n.need, role, &opts).expect("match");
+                out.extend(
+                    r.matches
+                        .into_iter()
+                        .map(|m| (m.company_id, m.score.to_bits())),
+                );
+            }
+        }
+        out
+    }
+
+    /// A reopen takes the postings saved with the snapshot instead of
+    /// decoding them, and answers the same; a damaged file is refused and
+    /// the postings decoded again, with the same answers.
+    #[test]
+    fn saved_postings_serve_a_reopen_and_damage_is_survived() {
+        let fx = fixtures::fixtures_dir();
+        let ctx = Arc::new(Context::load(&fx).expect("ctx"));
+        let dir = tempfile::tempdir().expect("tmp");
+        let before = {
+            let e = Engine::open(dir.path(), ctx.clone()).expect("open");
+            fixtures::load_into(&e, &fx).expect("load");
+            e.save_snapshot().expect("save");
+            matches(&e)
+        };
+        assert!(before.len() > 200, "{}", before.len());
+        let saved = crate::persist::load_matching(&dir.path().join("matching.bin")).expect("saved");
+        let e = Engine::open(dir.path(), ctx.clone()).expect("reopen");
+        let v = e.view();
+        let segments = v.postings().segments();
+        // Segments a background merge made after the save are decoded; every
+        // segment the file has is taken from it.
+        let unsaved = segments
+            .iter()
+            .filter(|s| !saved.iter().any(|x| x.id == s.id))
+            .count();
+        assert!(unsaved < segments.len(), "the file covers no segment");
+        assert_eq!(v.postings().from_file(), segments.len() - unsaved);
+        assert_eq!(matches(&e), before);
+        drop((v, e));
+
+        let path = dir.path().join("matching.bin");
+        let mut bytes = std::fs::read(&path).expect("read");
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x55;
+        std::fs::write(&path, &bytes).expect("damage");
+        assert!(crate::persist::load_matching(&path).is_err());
+        let e = Engine::open(dir.path(), ctx).expect("reopen damaged");
+        let v = e.view();
+        assert_eq!(v.postings().from_file(), 0);
+        assert_eq!(matches(&e), before);
+    }
 }

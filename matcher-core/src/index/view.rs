@@ -23,7 +23,8 @@ use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
 use tantivy::{DocAddress, Searcher, Term};
 
-use super::postings::{MatchFields, MatchIndex, RoleStats};
+use super::postings::{MatchFields, MatchIndex, RoleStats, SegmentPostings};
+use super::rankings::Rankings;
 use super::records::Records;
 use super::schema::CompanyFields;
 use super::search::Role;
@@ -53,6 +54,8 @@ pub struct View {
     /// portal's statistics for them.
     postings: Arc<MatchIndex>,
     public_match: RoleStats,
+    /// Rankings of stored needs computed on this view (see `rankings.rs`).
+    rankings: Arc<Rankings>,
 }
 
 /// Live company slots grouped by what hard constraints select on, so a
@@ -139,16 +142,16 @@ impl Hidden {
 
 impl View {
     /// The view of two searchers and the records of the same commits.
-    /// `prev`, the view this one replaces, lends the matching postings of
-    /// the segments both hold (segments are immutable), so a commit decodes
-    /// only its new segments.
+    /// `prev` lends matching postings of segments this view holds
+    /// (segments are immutable) — the replaced view's, or those saved at the
+    /// last snapshot — so a commit or an open decodes only new segments.
     pub(crate) fn new(
         companies: Searcher,
         needs: Searcher,
         records: Arc<Records>,
         fields: &CompanyFields,
         commits: [CommitId; 2],
-        prev: Option<&View>,
+        prev: &[Arc<SegmentPostings>],
     ) -> tantivy::Result<View> {
         let public = PublicStats::new(&companies, fields);
         let doc_slots = doc_slots(&companies);
@@ -156,11 +159,7 @@ impl View {
         let doc_slots = Arc::new(doc_slots);
         let hidden = Arc::new(Hidden::of(&records));
         let match_fields = MatchFields::of(fields);
-        let postings = Arc::new(MatchIndex::build(
-            &companies,
-            match_fields,
-            prev.map(|p| p.postings.as_ref()),
-        )?);
+        let postings = Arc::new(MatchIndex::build(&companies, match_fields, prev)?);
         let provider = PublicProvider {
             stats: &public,
             searcher: &companies,
@@ -185,6 +184,7 @@ impl View {
             slot_index: Arc::default(),
             postings,
             public_match,
+            rankings: Arc::default(),
         })
     }
 
@@ -198,6 +198,11 @@ impl View {
     /// memory beside tantivy's mapped files (the bench report prints it).
     pub fn matching_index_size(&self) -> (usize, usize) {
         (self.postings.num_postings(), self.postings.heap_bytes())
+    }
+
+    /// Rankings of this view's stored needs, memoized.
+    pub(crate) fn rankings(&self) -> &Rankings {
+        &self.rankings
     }
 
     /// The statistics `role` is matched with, for the matching fields.
@@ -265,6 +270,8 @@ impl View {
             slot_index: self.slot_index.clone(),
             postings: self.postings.clone(),
             public_match: self.public_match,
+            // Needs changed: their slots and texts may differ.
+            rankings: Arc::default(),
         }
     }
 
@@ -280,7 +287,7 @@ impl View {
             records,
             fields,
             self.commits,
-            Some(self),
+            self.postings.segments(),
         )
     }
 

@@ -226,7 +226,7 @@ fn sentence(
     if !equipment.is_empty() {
         parts.push(format!("希望設備（{}）を保有", equipment.join("・")));
     }
-    if !codes.is_empty() && row[3] >= 0.5 {
+    if !codes.is_empty() && row[signals::Signal::Jsic.column()] >= 0.5 {
         parts.push(format!("業種 {}", codes[0]));
     }
     match (same_municipality, distance, municipality) {

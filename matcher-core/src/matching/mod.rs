@@ -24,6 +24,7 @@ use tantivy::Term;
 use crate::analysis::scope::ScopeKind;
 use crate::concepts::ConceptSet;
 use crate::index::query::{self, QueryTerm};
+use crate::index::rankings::Ranking;
 use crate::index::records::CompanyFeatures;
 use crate::index::{taat, top_slots};
 use crate::index::{Engine, EngineError, Role, View};
@@ -156,6 +157,13 @@ pub(crate) struct Candidate {
     pub slot: u32,
     pub text: f32,
     pub concept: f32,
+}
+
+/// A candidate with its fused order key in [`Engine::candidates`]: the
+/// sum of its two channels' scores, each normalized by its channel's best.
+struct Fused {
+    cand: Candidate,
+    key: f32,
 }
 
 /// What is computed once per need.
@@ -436,24 +444,40 @@ impl Engine {
         let rec = &v.records;
         let max_t = text.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
         let max_c = concepts.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
-        // slot → (text bm25, fused order key, concept channel score)
-        let mut merged: std::collections::HashMap<u32, (f32, f32, f32)> =
+        // Each slot's fused order key: the sum of its normalized channel scores.
+        let mut merged: std::collections::HashMap<u32, Fused> =
             std::collections::HashMap::with_capacity(text.len() + concepts.len());
-        for (s, t) in text {
-            merged.insert(s, (t, t / max_t, 0.0));
+        for (slot, t) in text {
+            merged.insert(
+                slot,
+                Fused {
+                    cand: Candidate {
+                        slot,
+                        text: t,
+                        concept: 0.0,
+                    },
+                    key: t / max_t,
+                },
+            );
         }
-        for (s, c) in concepts {
-            let e = merged.entry(s).or_insert((0.0, 0.0, 0.0));
-            e.1 += c / max_c;
-            e.2 = c / max_c;
+        for (slot, c) in concepts {
+            let e = merged.entry(slot).or_insert(Fused {
+                cand: Candidate {
+                    slot,
+                    text: 0.0,
+                    concept: 0.0,
+                },
+                key: 0.0,
+            });
+            e.key += c / max_c;
+            e.cand.concept = c / max_c;
         }
-        let mut c: Vec<(u32, f32, f32, f32)> = merged
-            .into_iter()
-            .map(|(s, (t, key, cb))| (s, t, key, cb))
-            .collect();
+        let mut c: Vec<Fused> = merged.into_values().collect();
         let by_id = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
-        let order = |a: &(u32, f32, f32, f32), b: &(u32, f32, f32, f32)| {
-            b.2.total_cmp(&a.2).then_with(|| by_id(a.0).cmp(by_id(b.0)))
+        let order = |a: &Fused, b: &Fused| {
+            b.key
+                .total_cmp(&a.key)
+                .then_with(|| by_id(a.cand.slot).cmp(by_id(b.cand.slot)))
         };
         // A total order (ids are unique): selecting the best `keep` and sorting
         // only those gives exactly the full sort's prefix, in O(hits).
@@ -464,13 +488,7 @@ impl Engine {
         }
         c.sort_by(order);
         c.truncate(keep);
-        Ok(c.into_iter()
-            .map(|(slot, text, _, concept)| Candidate {
-                slot,
-                text,
-                concept,
-            })
-            .collect())
+        Ok(c.into_iter().map(|f| f.cand).collect())
     }
 
     /// Score candidates: a K × N_SIGNALS matrix built in parallel, combined by weights.
@@ -756,18 +774,14 @@ impl Engine {
             return Ok(None);
         };
         let rec = &v.records;
-        let b_needs: Vec<&Need> = rec
-            .needs
-            .iter()
-            .filter(|(_, e)| e.is_open() && e.need.company_id.as_ref() == Some(&b.id))
-            .map(|(_, e)| &e.need)
-            .collect();
         let owner_slot = rec.companies.slot_of(owner.as_str());
         let mut best: Option<Mutual> = None;
-        for bn in b_needs {
-            let p = self.prepare_need(v, bn, Ablation::FULL, role);
+        for (need_slot, e) in rec.needs.iter() {
+            if !e.is_open() || e.need.company_id.as_ref() != Some(&b.id) {
+                continue;
+            }
             let reverse = match owner_slot {
-                Some(slot) => self.score_one(v, &p, role, slot)?,
+                Some(slot) => self.ranked_total(v, need_slot, &e.need, role, slot)?,
                 None => 0.0,
             };
             let score = if forward + reverse > 0.0 {
@@ -778,7 +792,7 @@ impl Engine {
             if best.as_ref().is_none_or(|m| score > m.score) {
                 let t = self.ctx.match_config.mutual_threshold;
                 best = Some(Mutual {
-                    need_id: bn.id.to_string(),
+                    need_id: e.need.id.to_string(),
                     reverse_score: reverse,
                     score,
                     is_mutual: forward >= t && reverse >= t,
@@ -788,33 +802,53 @@ impl Engine {
         Ok(best)
     }
 
-    /// The total [`Engine::rank`] gives company `slot` for a prepared need
-    /// (0 when it is not a candidate), rescoring only that company: what a
-    /// reverse score needs, without ranking everyone else.
-    fn score_one(
+    /// The ranking of the stored need at `need_slot` as `role` sees it:
+    /// (slot, total) best first, memoized in the view (`index::rankings`),
+    /// so opportunities and mutual scores rank each need once per view,
+    /// not once per request and candidate.
+    fn stored_ranking(
         &self,
         v: &View,
-        p: &PreparedNeed,
+        need_slot: u32,
+        need: &Need,
+        role: Role,
+    ) -> Result<Ranking, EngineError> {
+        v.rankings()
+            .get_or_try(need_slot, role == Role::Public, || {
+                let need = v.need_as_seen(need, role);
+                let p = self.prepare_need(v, &need, Ablation::FULL, role);
+                Ok(self
+                    .rank(v, &p, role, Ablation::FULL)?
+                    .into_iter()
+                    .map(|r| (r.slot, r.total))
+                    .collect())
+            })
+    }
+
+    /// The total [`Engine::rank`] gives company `slot` for the stored need
+    /// at `need_slot` (0 when it is not a candidate).
+    fn ranked_total(
+        &self,
+        v: &View,
+        need_slot: u32,
+        need: &Need,
         role: Role,
         slot: u32,
     ) -> Result<f32, EngineError> {
-        let cands = self.candidates(v, p, role, Ablation::FULL)?;
-        let Some(c) = cands.iter().find(|c| c.slot == slot) else {
-            return Ok(0.0);
-        };
-        let (m, applies) = self.rescore_against(
-            v,
-            p,
-            std::slice::from_ref(c),
-            max_text(&cands),
-            Ablation::FULL,
-        );
-        let w = self.effective_weights(&applies);
-        Ok(totals(&m, &w)[0])
+        let ranking = self.stored_ranking(v, need_slot, need, role)?;
+        Ok(ranking
+            .iter()
+            .find(|&&(s, _)| s == slot)
+            .map_or(0.0, |&(_, total)| total))
     }
 
     /// Open needs that company `id` could serve, best first. `None` if the
     /// company does not exist or `role` may not see it.
+    ///
+    /// The company's rank in each open need comes from the view's memoized
+    /// rankings: the first call on a view ranks every open need once (a
+    /// batch, in parallel), later calls — for any company — only look up.
+    /// Explanations are computed for the needs returned.
     pub fn opportunities(
         &self,
         id: &str,
@@ -832,54 +866,51 @@ impl Engine {
         else {
             return Ok(None);
         };
-        let mut needs: Vec<&Need> = rec
+        let needs: Vec<(u32, &Need)> = rec
             .needs
             .iter()
             .filter(|(_, e)| e.is_open() && e.need.company_id.as_ref() != Some(&me.id))
             .filter(|(_, e)| !e.concepts.is_empty() || !e.need.text.is_empty())
-            .map(|(_, e)| &e.need)
+            .map(|(s, e)| (s, &e.need))
             .collect();
-        needs.sort_by(|a, b| a.id.cmp(&b.id));
-        // Score me against every open need in parallel; keep needs where I rank.
-        let scored: Vec<Result<Option<Opportunity>, EngineError>> = needs
+        // Where I rank in every open need, from the memo (ranked on a miss).
+        let found: Result<Vec<Option<(u32, &Need, usize, f32)>>, EngineError> = needs
             .par_iter()
-            .map(|n| {
-                let n = v.need_as_seen(n, role);
-                let p = self.prepare_need(v, &n, Ablation::FULL, role);
-                let ranked = self.rank(v, &p, role, Ablation::FULL)?;
-                let Some(pos) = ranked.iter().position(|r| r.slot == my_slot) else {
-                    return Ok(None);
-                };
-                let Ranked {
-                    total: score, row, ..
-                } = ranked[pos];
+            .map(|&(need_slot, n)| {
+                let ranking = self.stored_ranking(v, need_slot, n, role)?;
+                Ok(ranking
+                    .iter()
+                    .position(|&(s, _)| s == my_slot)
+                    .and_then(|pos| ranking.get(pos).map(|&(_, t)| (need_slot, n, pos, t))))
+            })
+            .collect();
+        let mut found: Vec<(u32, &Need, usize, f32)> = found?.into_iter().flatten().collect();
+        found.sort_by(|a, b| b.3.total_cmp(&a.3).then_with(|| a.1.id.cmp(&b.1.id)));
+        found.truncate(opts.top_k.clamp(1, MAX_TOP_K));
+        found
+            .par_iter()
+            .map(|&(_, n, pos, score)| {
                 let explanation = if opts.explain {
-                    Some(self.explain(v, &p, me, &row.0)?)
+                    let n = v.need_as_seen(n, role);
+                    let p = self.prepare_need(v, &n, Ablation::FULL, role);
+                    let ranked = self.rank(v, &p, role, Ablation::FULL)?;
+                    match ranked.iter().find(|r| r.slot == my_slot) {
+                        Some(r) => Some(self.explain(v, &p, me, &r.row.0)?),
+                        None => None,
+                    }
                 } else {
                     None
                 };
-                Ok(Some(Opportunity {
+                Ok(Opportunity {
                     need_id: n.id.to_string(),
                     title: n.title.clone(),
                     score,
                     rank: pos + 1,
                     explanation,
-                }))
+                })
             })
-            .collect();
-        let mut out = Vec::new();
-        for r in scored {
-            if let Some(o) = r? {
-                out.push(o);
-            }
-        }
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.need_id.cmp(&b.need_id))
-        });
-        out.truncate(opts.top_k.clamp(1, MAX_TOP_K));
-        Ok(Some(out))
+            .collect::<Result<Vec<_>, EngineError>>()
+            .map(Some)
     }
 }
 
@@ -1052,29 +1083,40 @@ mod tests {
         assert_eq!(w("印刷"), None, "{:?}", p.terms);
     }
 
-    /// The reverse score of a mutual match, computed for the one company,
-    /// is exactly what ranking every candidate gives it.
+    /// The memoized ranking of a stored need is what ranking it afresh
+    /// gives, slot for slot and bit for bit, for staff and for a portal;
+    /// a need's owner never ranks in it; and a second read hits the memo.
     #[test]
-    fn score_one_is_the_ranked_total() {
+    fn stored_rankings_are_fresh_rankings() {
         let dir = fixtures::fixtures_dir();
         let engine = Engine::in_memory(Arc::new(Context::load(&dir).unwrap())).unwrap();
         fixtures::load_into(&engine, &dir).unwrap();
         let v = engine.view();
         let mut compared = 0;
-        for (_, e) in v.records.needs.iter().take(40) {
+        for (slot, e) in v.records.needs.iter().take(40) {
             for role in [Role::Coordinator, Role::Public] {
-                let p = engine.prepare_need(&v, &e.need, Ablation::FULL, role);
-                let ranked = engine.rank(&v, &p, role, Ablation::FULL).unwrap();
-                for r in ranked.iter().step_by(7).take(6) {
-                    let one = engine.score_one(&v, &p, role, r.slot).unwrap();
-                    assert_eq!(one.to_bits(), r.total.to_bits(), "need {}", e.need.id);
+                let need = v.need_as_seen(&e.need, role);
+                let p = engine.prepare_need(&v, &need, Ablation::FULL, role);
+                let fresh = engine.rank(&v, &p, role, Ablation::FULL).unwrap();
+                let memo = engine.stored_ranking(&v, slot, &e.need, role).unwrap();
+                assert_eq!(memo.len(), fresh.len(), "need {}", e.need.id);
+                for (m, f) in memo.iter().zip(&fresh) {
+                    assert_eq!((m.0, m.1.to_bits()), (f.slot, f.total.to_bits()));
                     compared += 1;
                 }
                 if let Some(owner) = p.owner_slot {
-                    assert_eq!(engine.score_one(&v, &p, role, owner).unwrap(), 0.0);
+                    let t = engine.ranked_total(&v, slot, &e.need, role, owner);
+                    assert_eq!(t.unwrap(), 0.0);
                 }
             }
         }
-        assert!(compared > 100, "{compared}");
+        assert!(compared > 1000, "{compared}");
+        let held = v.rankings().len();
+        assert!(held >= 60, "{held}");
+        let (slot, e) = v.records.needs.iter().next().unwrap();
+        engine
+            .stored_ranking(&v, slot, &e.need, Role::Public)
+            .unwrap();
+        assert_eq!(v.rankings().len(), held, "a second read is a memo hit");
     }
 }
