@@ -299,7 +299,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
         engine.save_snapshot()?;
         let save = secs(t);
         let mem = mb::memory(None);
-        let mi = engine.view().matching_index_size();
+        let mi = engine.view().matching_index_size()?;
         (stats, save, mem, mem.peak_rss, mi)
     };
     phase("indexing", &cpu);

@@ -18,7 +18,9 @@
 //! opening the journal cuts a torn last line, see `journal.rs`); the features
 //! snapshot (`snapshot.bin`) is bound to the commits it was taken at and is
 //! refused and rebuilt at open if the copied indexes are at other commits,
-//! so any version of it is safe. `writer.lock` is not copied.
+//! so any version of it is safe; so is the matching index's `matching.bin`,
+//! whose postings are used only for segments the copied indexes still hold
+//! (segments never change). `writer.lock` is not copied.
 //!
 //! Restoring is opening the copy: `matcher serve --data COPY` (or moving it
 //! in place of the data folder while no server runs).
@@ -91,6 +93,7 @@ pub fn backup(src: &Path, dest: &Path) -> Result<BackupReport, BackupError> {
         crate::outcomes::FILE_NAME,
         crate::audit::FILE_NAME,
         "snapshot.bin",
+        "matching.bin",
     ] {
         let from = src.join(name);
         match fs::copy(&from, dest.join(name)) {

@@ -502,7 +502,7 @@ impl Engine {
                 Arc::new(rec),
                 &self.companies.fields,
                 commits,
-                base.postings().segments(),
+                base.lendable(),
             )?,
             Which::Needs => base.with_needs(ns, Arc::new(rec), commits),
         };
@@ -618,14 +618,7 @@ impl Engine {
         }
         records.needs.reindex(|e| e.need.id.clone());
         let prev = self.view();
-        let view = View::new(
-            cs,
-            ns,
-            Arc::new(records),
-            &cf,
-            commits,
-            prev.postings().segments(),
-        )?;
+        let view = View::new(cs, ns, Arc::new(records), &cf, commits, prev.lendable())?;
         self.view.store(Arc::new(view));
         Ok(())
     }
@@ -641,7 +634,10 @@ impl Engine {
         crate::persist::save(&path, &v.records, v.commits)
             .and_then(|()| {
                 let dir = path.parent().unwrap_or(Path::new("."));
-                crate::persist::save_matching(&matching_path(dir), v.postings().segments())
+                let ix = v
+                    .postings()
+                    .map_err(|e| crate::persist::SnapshotError::Codec(e.to_string()))?;
+                crate::persist::save_matching(&matching_path(dir), ix.segments())
             })
             .map_err(|e| EngineError::Other(e.to_string()))
     }

@@ -260,6 +260,11 @@ pub(crate) struct SegmentPostings {
 }
 
 impl SegmentPostings {
+    /// Whether these are the postings of `seg` (its id and size).
+    pub(crate) fn describes(&self, seg: &SegmentReader) -> bool {
+        self.id == seg.segment_id() && self.max_doc == seg.max_doc()
+    }
+
     fn build(seg: &SegmentReader, fields: &MatchFields) -> tantivy::Result<SegmentPostings> {
         let fields = fields
             .fields
@@ -311,11 +316,7 @@ impl MatchIndex {
         fields: MatchFields,
         prev: &[Arc<SegmentPostings>],
     ) -> tantivy::Result<MatchIndex> {
-        let known = |seg: &SegmentReader| {
-            prev.iter()
-                .find(|s| s.id == seg.segment_id() && s.max_doc == seg.max_doc())
-                .cloned()
-        };
+        let known = |seg: &SegmentReader| prev.iter().find(|s| s.describes(seg)).cloned();
         let segments = searcher
             .segment_readers()
             .par_iter()
@@ -514,7 +515,7 @@ mod tests {
         let saved = crate::persist::load_matching(&dir.path().join("matching.bin")).expect("saved");
         let e = Engine::open(dir.path(), ctx.clone()).expect("reopen");
         let v = e.view();
-        let segments = v.postings().segments();
+        let segments = v.postings().expect("postings").segments();
         // Segments a background merge made after the save are decoded; every
         // segment the file has is taken from it.
         let unsaved = segments
@@ -522,7 +523,10 @@ mod tests {
             .filter(|s| !saved.iter().any(|x| x.id == s.id))
             .count();
         assert!(unsaved < segments.len(), "the file covers no segment");
-        assert_eq!(v.postings().from_file(), segments.len() - unsaved);
+        assert_eq!(
+            v.postings().expect("postings").from_file(),
+            segments.len() - unsaved
+        );
         assert_eq!(matches(&e), before);
         drop((v, e));
 
@@ -534,7 +538,7 @@ mod tests {
         assert!(crate::persist::load_matching(&path).is_err());
         let e = Engine::open(dir.path(), ctx).expect("reopen damaged");
         let v = e.view();
-        assert_eq!(v.postings().from_file(), 0);
+        assert_eq!(v.postings().expect("postings").from_file(), 0);
         assert_eq!(matches(&e), before);
     }
 }

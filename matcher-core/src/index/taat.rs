@@ -60,10 +60,11 @@ pub(crate) fn accumulate(
     clauses: &[(Term, f32)],
     acc: &mut [f32],
 ) -> tantivy::Result<()> {
+    let ix = v.postings()?;
     super::postings::accumulate(
-        v.postings(),
+        ix,
         |ord| v.doc_slots(ord),
-        v.match_stats(role),
+        v.match_stats(role, ix),
         role,
         clauses,
         acc,

@@ -50,9 +50,15 @@ pub struct View {
     hidden: Arc<Hidden>,
     /// Slots by region and certification, built on first use.
     slot_index: Arc<OnceLock<SlotIndex>>,
-    /// The postings needs are matched on (see `postings.rs`), and the
-    /// portal's statistics for them.
-    postings: Arc<MatchIndex>,
+    /// The postings needs are matched on (see `postings.rs`), built on
+    /// the first match of the view — so a bulk import's commits, which no
+    /// match reads, decode nothing — from `lend` and the new segments.
+    postings: Arc<OnceLock<MatchIndex>>,
+    /// Decoded postings of segments this view holds, lent by the view it
+    /// replaced (or the file saved with the snapshot).
+    lend: Arc<Vec<Arc<SegmentPostings>>>,
+    match_fields: MatchFields,
+    /// The portal's statistics for the matching fields.
     public_match: RoleStats,
     /// Rankings of stored needs computed on this view (see `rankings.rs`).
     rankings: Arc<Rankings>,
@@ -142,9 +148,10 @@ impl Hidden {
 
 impl View {
     /// The view of two searchers and the records of the same commits.
-    /// `prev` lends matching postings of segments this view holds
-    /// (segments are immutable) — the replaced view's, or those saved at the
-    /// last snapshot — so a commit or an open decodes only new segments.
+    /// `prev` lends matching postings of segments (immutable, so reusable)
+    /// — the replaced view's [`View::lendable`], or those saved at the last
+    /// snapshot — so that building this view's matching index decodes only
+    /// segments new since.
     pub(crate) fn new(
         companies: Searcher,
         needs: Searcher,
@@ -159,7 +166,13 @@ impl View {
         let doc_slots = Arc::new(doc_slots);
         let hidden = Arc::new(Hidden::of(&records));
         let match_fields = MatchFields::of(fields);
-        let postings = Arc::new(MatchIndex::build(&companies, match_fields, prev)?);
+        let held = |p: &&Arc<SegmentPostings>| {
+            companies
+                .segment_readers()
+                .iter()
+                .any(|seg| p.describes(seg))
+        };
+        let lend = Arc::new(prev.iter().filter(held).cloned().collect());
         let provider = PublicProvider {
             stats: &public,
             searcher: &companies,
@@ -182,22 +195,41 @@ impl View {
             slot_docs,
             hidden,
             slot_index: Arc::default(),
-            postings,
+            postings: Arc::default(),
+            lend,
+            match_fields,
             public_match,
             rankings: Arc::default(),
         })
     }
 
-    /// The matching postings of this view's company segments.
-    pub(crate) fn postings(&self) -> &MatchIndex {
-        &self.postings
+    /// The matching postings of this view's company segments, built on
+    /// first use. Two requests that both find it unbuilt both build it
+    /// (the same postings); one is kept.
+    pub(crate) fn postings(&self) -> tantivy::Result<&MatchIndex> {
+        if let Some(ix) = self.postings.get() {
+            return Ok(ix);
+        }
+        let ix = MatchIndex::build(&self.companies, self.match_fields, &self.lend)?;
+        Ok(self.postings.get_or_init(|| ix))
+    }
+
+    /// Decoded postings the next view may reuse: this view's if built,
+    /// else those it was lent.
+    pub(crate) fn lendable(&self) -> &[Arc<SegmentPostings>] {
+        match self.postings.get() {
+            Some(ix) => ix.segments(),
+            None => &self.lend,
+        }
     }
 
     /// Postings in the matching index (deleted documents included) and the
     /// heap bytes they and their term tables hold: what matching keeps in
     /// memory beside tantivy's mapped files (the bench report prints it).
-    pub fn matching_index_size(&self) -> (usize, usize) {
-        (self.postings.num_postings(), self.postings.heap_bytes())
+    /// Builds the index if no match has yet.
+    pub fn matching_index_size(&self) -> tantivy::Result<(usize, usize)> {
+        let ix = self.postings()?;
+        Ok((ix.num_postings(), ix.heap_bytes()))
     }
 
     /// Rankings of this view's stored needs, memoized.
@@ -205,11 +237,12 @@ impl View {
         &self.rankings
     }
 
-    /// The statistics `role` is matched with, for the matching fields.
-    pub(crate) fn match_stats(&self, role: Role) -> RoleStats {
+    /// The statistics `role` is matched with, for the matching fields of `ix`
+    /// (this view's [`View::postings`]).
+    pub(crate) fn match_stats(&self, role: Role, ix: &MatchIndex) -> RoleStats {
         match role {
             Role::Public => self.public_match,
-            Role::Coordinator | Role::Admin => self.postings.staff_stats(),
+            Role::Coordinator | Role::Admin => ix.staff_stats(),
         }
     }
 
@@ -269,6 +302,8 @@ impl View {
             hidden: self.hidden.clone(),
             slot_index: self.slot_index.clone(),
             postings: self.postings.clone(),
+            lend: self.lend.clone(),
+            match_fields: self.match_fields,
             public_match: self.public_match,
             // Needs changed: their slots and texts may differ.
             rankings: Arc::default(),
@@ -287,7 +322,7 @@ impl View {
             records,
             fields,
             self.commits,
-            self.postings.segments(),
+            self.lendable(),
         )
     }
 
