@@ -7,6 +7,9 @@ cargo fmt --all -- --check
 # Build every target (benches included, so they never rot), then run the tests.
 cargo build --workspace --all-targets
 cargo test --workspace
+# The OpenAPI document the server serves, checked by a real validator
+# (openapi-spec-validator from PyPI), with the binary built above.
+MATCHER_BIN="${CARGO_TARGET_DIR:-target}/debug/matcher" bash scripts/openapi-validate.sh
 # The benchmark report at 10k companies, so it never rots (issue #7). A smoke
 # run in the dev profile: it must work, not be fast, and nothing fails on a
 # timing. The numbers in benches/REPORT.md come from release builds (README).

@@ -20,6 +20,7 @@ const KEPT: usize = 10_000;
 
 /// One read of a restricted profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditEntry {
     /// Unix time, seconds.

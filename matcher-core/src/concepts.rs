@@ -32,6 +32,7 @@ use std::sync::Arc;
 /// hierarchy: how firmly the company offers it (in-house, through its
 /// equipment, outsourced) is its mention weight, kept apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     /// The wanted concept itself.

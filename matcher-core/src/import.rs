@@ -28,6 +28,7 @@ use crate::taxonomy::Taxonomy;
 
 /// Input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     JsonLines,
@@ -54,6 +55,7 @@ impl Format {
 
 /// Declared text encoding.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Encoding {
     /// UTF-8 unless the whole input is not UTF-8 and decodes as Shift_JIS.
@@ -65,10 +67,12 @@ pub enum Encoding {
 
 /// A rejected row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowError {
     /// 1-based line number (for CSV, the line where the record starts).
     pub line: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub id: Option<String>,
     /// Field path (`municipality_code`, `equipment[2].name`; a missing field
     /// is named itself), or `row`/`header`.
@@ -84,6 +88,7 @@ impl std::fmt::Display for RowError {
 
 /// A warning about an accepted row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowWarning {
     pub line: usize,
     pub id: String,

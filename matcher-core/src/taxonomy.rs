@@ -45,6 +45,7 @@ pub struct JsicEntry {
 
 /// A named set of JSIC codes (e.g. `soft_monozukuri`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cluster {
     pub id: String,
     pub name: String,
@@ -53,6 +54,7 @@ pub struct Cluster {
 
 /// A municipality or prefecture with its office location.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Municipality {
     pub code: MunicipalityCode,
     pub name: String,

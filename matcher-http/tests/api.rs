@@ -70,7 +70,7 @@ async fn openapi_matches_the_routes() {
     let s = server().await;
     let r = s.send("GET", "/openapi.json", None, Body::None).await;
     let doc = r.expect(200).json();
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     assert!(matcher_http::http::openapi::undocumented(&Limits::default()).is_empty());
     let table = routes::endpoints(&Limits::default());
     let mut documented = 0;
@@ -79,9 +79,9 @@ async fn openapi_matches_the_routes() {
             documented += 1;
             let e = table
                 .iter()
-                .find(|e| e.path == path && e.method.as_str().eq_ignore_ascii_case(method))
+                .find(|e| e.path == *path && e.method.as_str().eq_ignore_ascii_case(method))
                 .unwrap_or_else(|| panic!("{method} {path} documented but not routed"));
-            assert_eq!(op["operationId"], e.operation_id);
+            assert_eq!(op["operationId"], e.operation_id());
             // The route exists: without a key it is 401 (or answers, when open).
             let concrete = path.replace("{id}", "x");
             let r = s
@@ -95,6 +95,80 @@ async fn openapi_matches_the_routes() {
         }
     }
     assert_eq!(documented, table.len());
+}
+
+/// The generated schemas are strict enough to catch a wrong answer: an
+/// undocumented field, a missing required one, a null where none is
+/// answered, a wrong enum value, a highlight that is not a pair.
+#[tokio::test]
+async fn openapi_schemas_catch_wrong_answers() {
+    let s = server().await;
+    let schema = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let company = s
+        .get("/v1/companies/tk-001", COORD)
+        .await
+        .expect(200)
+        .json();
+    validate(&s.doc, &schema("Company"), &company).unwrap();
+    let wrong = |v: &Value, what: &str, change: &dyn Fn(&mut Value)| {
+        let mut w = v.clone();
+        change(&mut w);
+        assert!(
+            validate(&s.doc, &schema(what), &w).is_err(),
+            "{what} accepted {w}"
+        );
+    };
+    wrong(&company, "Company", &|c| c["surprise"] = json!(1));
+    wrong(&company, "Company", &|c| {
+        c.as_object_mut().unwrap().remove("capabilities");
+    });
+    wrong(&company, "Company", &|c| c["address"] = Value::Null);
+    wrong(&company, "Company", &|c| c["visibility"] = json!("secret"));
+    wrong(&company, "Company", &|c| c["employees"] = json!(-1));
+    wrong(&company, "Company", &|c| c["employees"] = json!(1u64 << 32));
+
+    let r = s
+        .post("/v1/search", COORD, json!({"query": "切削", "limit": 3}))
+        .await
+        .expect(200)
+        .json();
+    validate(&s.doc, &schema("SearchResponse"), &r).unwrap();
+    let hit = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| !h["snippets"].as_array().unwrap().is_empty())
+        .expect("a hit with a snippet");
+    wrong(hit, "Hit", &|h| {
+        h.as_object_mut().unwrap().remove("municipality");
+    });
+    wrong(hit, "Hit", &|h| {
+        h["snippets"][0]["highlights"] = json!([[0, 1, 2]])
+    });
+    wrong(hit, "Hit", &|h| h["snippets"][0]["formatted"] = Value::Null);
+
+    let m = s
+        .post("/v1/match?mutual=true", COORD, need("strict-1"))
+        .await
+        .expect(200)
+        .json();
+    validate(&s.doc, &schema("MatchResult"), &m).unwrap();
+    let one = &m["matches"][0];
+    wrong(one, "Match", &|x| {
+        x.as_object_mut().unwrap().remove("score");
+    });
+    wrong(one, "Match", &|x| x["explanation"]["extra"] = json!(true));
+    wrong(one, "Match", &|x| {
+        x["explanation"]["concepts"] = json!([{"wanted": "a", "have": "b", "relation": "cousin",
+            "weight": 0.5, "source": "text"}])
+    });
+    wrong(one, "Match", &|x| x["mutual"] = Value::Null);
+    // The outcome changes are one of three shapes, by `kind`.
+    let change = |v: Value| validate(&s.doc, &schema("Change"), &v);
+    change(json!({"kind": "need_received"})).unwrap();
+    change(json!({"kind": "moved", "to": "contacted"})).unwrap();
+    assert!(change(json!({"kind": "moved"})).is_err());
+    assert!(change(json!({"kind": "note", "text": "x", "to": "deal"})).is_err());
 }
 
 #[tokio::test]

@@ -71,6 +71,7 @@ pub enum SearchError {
 
 /// Within `km` of a point or of a municipality's office.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Near {
     pub lat: Option<f64>,
@@ -81,12 +82,14 @@ pub struct Near {
 
 /// Combinable filters (all must hold).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Filters {
     /// JSIC codes at any level, or cluster ids (`soft_monozukuri`): any of.
     pub jsic: Vec<String>,
     pub municipalities: Vec<MunicipalityCode>,
     /// Two-digit prefecture codes.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9]{2}$"))]
     pub prefectures: Vec<String>,
     pub near: Option<Near>,
     /// All of.
@@ -108,6 +111,7 @@ impl Filters {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     #[default]
@@ -117,6 +121,7 @@ pub enum Sort {
 
 /// A search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct SearchRequest {
     pub query: String,
@@ -148,19 +153,23 @@ impl Default for SearchRequest {
 
 /// One company in a result page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hit {
     pub id: String,
     pub name: String,
     pub score: f32,
     pub municipality_code: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub municipality: Option<String>,
     pub industry_codes: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub updated_at: Option<String>,
     pub stale: bool,
     pub snippets: Vec<Snippet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Facet {
     pub value: String,
     pub label: String,
@@ -168,6 +177,7 @@ pub struct Facet {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Facets {
     pub jsic_division: Vec<Facet>,
     pub municipality: Vec<Facet>,
@@ -175,12 +185,14 @@ pub struct Facets {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResponse {
     pub total: usize,
     pub offset: usize,
     pub limit: usize,
     pub hits: Vec<Hit>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub facets: Option<Facets>,
 }
 

@@ -25,6 +25,7 @@ const WINDOW_CHARS: usize = 120;
 /// A piece of a field with highlighted ranges, each half-open and relative
 /// to `text`, in three units (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Snippet {
     pub field: String,
     pub text: String,
@@ -37,6 +38,7 @@ pub struct Snippet {
     /// `text` HTML-escaped with `<em>…</em>` around each highlight, when
     /// the search asked for it (`formatted`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub formatted: Option<String>,
 }
 

@@ -12,12 +12,14 @@ use crate::index::{Engine, EngineError, Role};
 
 /// One line of batch output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchLine {
     pub need_id: String,
     pub matches: Vec<BatchMatch>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchMatch {
     pub company_id: String,
     pub score: f32,

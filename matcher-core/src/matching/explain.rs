@@ -15,6 +15,7 @@ use crate::index::{Engine, EngineError, View};
 
 /// A need term found in a company field, with offsets into that field's text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     pub term: String,
     pub field: String,
@@ -25,6 +26,7 @@ pub struct Evidence {
 
 /// A need concept met by a company concept.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConceptEvidence {
     /// What the need asks for (concept name).
     pub wanted: String,
@@ -34,12 +36,14 @@ pub struct ConceptEvidence {
     pub relation: Relation,
     /// How firmly the company offers it (its mention weight, ≤ 1): lower
     /// when it is implied by equipment, outsourced or hedged.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
     pub weight: f32,
     /// Where the company's concept comes from: a phrase of its text or its equipment.
     pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     /// One sentence for the coordinator.
     pub why: String,
@@ -47,8 +51,10 @@ pub struct Explanation {
     pub concepts: Vec<ConceptEvidence>,
     pub equipment: Vec<String>,
     pub industry_codes: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub distance_km: Option<f64>,
     pub same_municipality: bool,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub municipality: Option<String>,
 }
 

@@ -101,6 +101,7 @@ impl Ablation {
 
 /// One signal's value and its share of the total, as answered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Signal))]
 pub struct SignalScore {
     pub name: &'static str,
     pub value: f32,
@@ -111,6 +112,7 @@ pub struct SignalScore {
 
 /// Reciprocal score for a two-sided match.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutual {
     /// The candidate's open need best served by the need's owner.
     pub need_id: String,
@@ -122,6 +124,7 @@ pub struct Mutual {
 
 /// One candidate partner.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Match {
     pub company_id: String,
     pub name: String,
@@ -129,13 +132,16 @@ pub struct Match {
     pub stale: bool,
     pub signals: Vec<SignalScore>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub mutual: Option<Mutual>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub explanation: Option<Explanation>,
 }
 
 /// The answer for one need.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatchResult {
     pub need_id: String,
     /// Candidates rescored (after privacy and hard filters).
@@ -934,13 +940,16 @@ fn totals(m: &Array2<f32>, w: &Array1<f32>) -> Array1<f32> {
 
 /// An open need a company could serve.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Opportunity {
     pub need_id: String,
     pub title: String,
     pub score: f32,
     /// The company's rank among all candidates for this need.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub rank: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub explanation: Option<Explanation>,
 }
 

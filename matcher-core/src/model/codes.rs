@@ -33,6 +33,7 @@ macro_rules! string_newtype {
 
 /// A record id: `[A-Za-z0-9_-]{1,64}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
 #[serde(try_from = "String", into = "String")]
 pub struct RecordId(String);
 
@@ -74,6 +75,7 @@ string_newtype!(RecordId, RecordId::parse);
 
 /// The level of a JSIC code in the 日本標準産業分類 hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JsicLevel {
     Section,
@@ -85,6 +87,7 @@ pub enum JsicLevel {
 /// A JSIC code: a section letter `A`–`T`, or a 2-, 3- or 4-digit division,
 /// group or class code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, pattern = r"^([A-T]|[0-9]{2,4})$"))]
 #[serde(try_from = "String", into = "String")]
 pub struct JsicCode(String);
 
@@ -129,6 +132,7 @@ string_newtype!(JsicCode, JsicCode::parse);
 /// A 全国地方公共団体コード. Accepts the 5-digit form or the 6-digit form
 /// with its check digit (verified); always written in the 6-digit form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, pattern = r"^[0-9]{5,6}$"))]
 #[serde(try_from = "String", into = "String")]
 pub struct MunicipalityCode(u32);
 
@@ -196,6 +200,7 @@ string_newtype!(MunicipalityCode, MunicipalityCode::parse);
 
 /// A calendar date `YYYY-MM-DD`, stored as days since 1970-01-01.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
 #[serde(try_from = "String", into = "String")]
 pub struct Date(i32);
 

@@ -82,6 +82,7 @@ pub fn jst_midnight(year: i32, month: u32, day: u32) -> i64 {
 
 /// How events are grouped in time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     /// Calendar months (`2026-04`).
@@ -109,6 +110,7 @@ impl PeriodKind {
 
 /// Who the counts are per.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// One row per period.
@@ -124,6 +126,7 @@ pub const ALL_GROUP: &str = "全体";
 
 /// One row of the KPI table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiRow {
     /// `2026-04` or `FY2026`.
     pub period: String,
@@ -138,15 +141,20 @@ pub struct KpiRow {
     pub deals: u32,
     pub declined: u32,
     /// contacts / proposals.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub contact_rate: Option<f64>,
     /// meetings / contacts.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub meeting_rate: Option<f64>,
     /// deals / meetings.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub deal_rate: Option<f64>,
     /// deals / proposals.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub proposal_to_deal: Option<f64>,
     /// Median of the days from a need's reception (its first event when it
     /// came in before the log) to each deal recorded in the period.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub median_days_to_deal: Option<f64>,
 }
 

@@ -34,6 +34,7 @@ pub const MAX_TEXT_CHARS: usize = 2_000;
 
 /// What changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Change {
     /// A need was taken in (created through the console or the API).
@@ -42,6 +43,7 @@ pub enum Change {
     Moved {
         to: Stage,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false))]
         reason: Option<DeclineReason>,
         /// The coordinator's note (free text of a 見送り).
         #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -53,6 +55,7 @@ pub enum Change {
 
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Event {
     /// 1, 2, 3, … in journal order.
@@ -63,12 +66,14 @@ pub struct Event {
     pub who: String,
     pub need_id: RecordId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub company_id: Option<RecordId>,
     pub change: Change,
 }
 
 /// The current state of a shortlisted pair.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pair {
     pub need_id: RecordId,
     pub company_id: RecordId,
@@ -79,6 +84,7 @@ pub struct Pair {
     pub proposed_by: String,
     pub proposed_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub reason: Option<DeclineReason>,
     /// The latest note.
     #[serde(skip_serializing_if = "String::is_empty")]

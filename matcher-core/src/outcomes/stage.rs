@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a proposed pair stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// 提案: on the need's shortlist, proposed to the asking company.
@@ -96,6 +97,7 @@ impl std::fmt::Display for Stage {
 
 /// Why a pair was declined: a fixed list (for the statistics) plus free text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineReason {
     /// 価格・費用が合わない

@@ -21,7 +21,7 @@ pub const PROBLEM_TYPE_PREFIX: &str = "urn:matcher:problem:";
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
     /// Path of the field in the request (`title`, `filters.jsic[0]`, `limit`).
     pub field: String,
@@ -163,16 +163,26 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-/// The body of an error answer.
-#[derive(Debug, Serialize)]
+/// RFC 9457 problem details (application/problem+json).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem<'a> {
     #[serde(rename = "type")]
+    #[schema(schema_with = problem_types)]
     pub type_: String,
     pub title: &'static str,
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     pub detail: &'a str,
     #[serde(skip_serializing_if = "<[FieldProblem]>::is_empty")]
     pub errors: &'a [FieldProblem],
+}
+
+/// The schema of [`Problem::type_`]: one of the [`Kind`]s' URIs.
+fn problem_types() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(Kind::ALL.iter().map(|k| k.type_uri())))
+        .build()
 }
 
 impl ApiError {

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::error::{ApiError, ApiResult, Kind};
 use super::state::unix_now;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     Queued,
@@ -61,7 +61,8 @@ pub struct Job {
 }
 
 /// What `GET /v1/batch/{id}` answers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = BatchJob)]
 pub struct JobView {
     pub id: String,
     pub status: JobStatus,
@@ -73,8 +74,11 @@ pub struct JobView {
     /// Result lines available so far.
     pub results: usize,
     pub created_at: u64,
+    #[schema(required = true)]
     pub started_at: Option<u64>,
+    #[schema(required = true)]
     pub finished_at: Option<u64>,
+    #[schema(required = true)]
     pub error: Option<String>,
     pub results_url: String,
 }

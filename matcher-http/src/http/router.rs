@@ -120,14 +120,14 @@ pub fn router(state: AppState) -> Router {
     let limits = state.limits().clone();
     let mut r: Router<AppState> = Router::new();
     for e in routes::endpoints(&limits) {
-        let path = e.path;
+        let path = e.path.clone();
         let own_deadline = e.own_deadline;
         let mut handler = routes::guarded(&state, e);
         if !own_deadline {
             handler =
                 handler.route_layer(middleware::from_fn_with_state(state.clone(), time_limit));
         }
-        r = r.route(path, handler);
+        r = r.route(&path, handler);
     }
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &axum::http::Request<_>| {

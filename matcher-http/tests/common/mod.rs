@@ -290,25 +290,52 @@ fn check(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String>
             check(doc, s, v, at)?;
         }
     }
+    // OpenAPI 3.1 (JSON Schema 2020-12): `oneOf` exactly one, `anyOf` at least one.
+    if let Some(one) = schema.get("oneOf").and_then(Value::as_array) {
+        let errors: Vec<String> = one
+            .iter()
+            .filter_map(|s| check(doc, s, v, at).err())
+            .collect();
+        if one.len() - errors.len() != 1 {
+            return Err(format!(
+                "{at}: {v} matches {} of oneOf (one expected): {errors:?}",
+                one.len() - errors.len()
+            ));
+        }
+    }
+    if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
+        if !any.iter().any(|s| check(doc, s, v, at).is_ok()) {
+            return Err(format!("{at}: {v} matches nothing of anyOf"));
+        }
+    }
     if let Some(e) = schema.get("enum").and_then(Value::as_array) {
         if !e.contains(v) {
             return Err(format!("{at}: {v} is not one of {e:?}"));
         }
     }
-    let Some(ty) = schema.get("type").and_then(Value::as_str) else {
-        return Ok(());
+    if let Some(c) = schema.get("const") {
+        if c != v {
+            return Err(format!("{at}: {v} is not {c}"));
+        }
+    }
+    // `type` is a name, or (3.1) a list of names such as ["string", "null"].
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => return Ok(()),
     };
-    let ok = match ty {
+    let is = |ty: &str| match ty {
         "object" => v.is_object(),
         "array" => v.is_array(),
         "string" => v.is_string(),
         "integer" => v.is_i64() || v.is_u64(),
         "number" => v.is_number(),
         "boolean" => v.is_boolean(),
+        "null" => v.is_null(),
         _ => true,
     };
-    if !ok {
-        return Err(format!("{at}: expected {ty}, got {v}"));
+    if !types.iter().any(|t| is(t)) {
+        return Err(format!("{at}: expected {}, got {v}", types.join(" or ")));
     }
     if let Some(n) = v.as_f64() {
         if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {

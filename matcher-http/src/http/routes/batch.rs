@@ -9,14 +9,16 @@ use serde::Deserialize;
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{body_bytes, content_type, parse_json, PathId};
-use crate::http::jobs::JobView;
+use crate::http::jobs::{JobStatus, JobView};
+use crate::http::openapi::{BadRequest, Invalid, NotFound, TooLarge, Unsupported};
 use crate::http::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// Matches per need (default 10).
     #[serde(default = "default_top_k")]
+    #[schema(minimum = 1)]
     pub top_k: usize,
 }
 
@@ -25,6 +27,12 @@ fn default_top_k() -> usize {
 }
 
 /// `POST /v1/batch`: 202 with the job; the body is optional.
+#[utoipa::path(post, path = "/v1/batch", operation_id = "startBatch", tag = "batch",
+    summary = "Start a batch job",
+    description = "Match every open need in the background (one job runs at a time). The body is optional.",
+    request_body(content = Option<BatchRequest>, content_type = "application/json"),
+    responses((status = 202, description = "queued", body = JobView),
+        BadRequest, TooLarge, Unsupported, Invalid))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,6 +89,10 @@ pub async fn start(
 }
 
 /// `GET /v1/batch/{id}`: status and progress.
+#[utoipa::path(get, path = "/v1/batch/{id}", operation_id = "getBatch", tag = "batch",
+    summary = "Batch job status",
+    params(("id" = String, Path, description = "the batch job's id")),
+    responses((status = 200, description = "status and progress", body = JobView), NotFound))]
 pub async fn status(
     State(state): State<AppState>,
     _caller: Caller,
@@ -96,6 +108,14 @@ pub async fn status(
 /// `GET /v1/batch/{id}/results`: the lines so far (all of them once the
 /// status is `done`), one JSON object per need, in need-id order. The
 /// `X-Batch-Status` header tells whether more will come.
+#[utoipa::path(get, path = "/v1/batch/{id}/results", operation_id = "batchResults", tag = "batch",
+    summary = "Batch job results",
+    description = "One JSON object (BatchLine) per need, in need-id order: the lines so far; the X-Batch-Status header tells whether more will come.",
+    params(("id" = String, Path, description = "the batch job's id")),
+    responses((status = 200, description = "JSON Lines of BatchLine", body = String,
+            content_type = "application/x-ndjson",
+            headers(("X-Batch-Status" = inline(JobStatus), description = "queued or running: more lines will come"))),
+        NotFound))]
 pub async fn results(
     State(state): State<AppState>,
     _caller: Caller,
@@ -117,6 +137,10 @@ pub async fn results(
 }
 
 /// `DELETE /v1/batch/{id}`: cancel (a running job stops after its current chunk).
+#[utoipa::path(delete, path = "/v1/batch/{id}", operation_id = "cancelBatch", tag = "batch",
+    summary = "Cancel a batch job",
+    params(("id" = String, Path, description = "the batch job's id")),
+    responses((status = 200, description = "the job, cancelled or finishing its chunk", body = JobView), NotFound))]
 pub async fn cancel(
     State(state): State<AppState>,
     _caller: Caller,

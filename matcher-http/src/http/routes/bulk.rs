@@ -39,12 +39,13 @@ use crate::http::extract::{body_bytes, content_type};
 use crate::http::state::{AppState, Work};
 
 /// `?encoding=` of a bulk upload.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// `auto` (default: UTF-8, or Shift_JIS when the body is not UTF-8),
-    /// `utf8` or `shift_jis`. A `charset` parameter of the content type
-    /// counts when this is absent.
+    /// text encoding (default auto: UTF-8, else Shift_JIS); a `charset`
+    /// parameter of the content type counts when this is absent
+    #[param(inline)]
     pub encoding: Option<Encoding>,
 }
 
@@ -54,7 +55,7 @@ pub struct ImportQuery {
 pub const DEADLINE_SHARE: f64 = 0.8;
 
 /// The per-row report of a bulk upload.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub format: Format,
     pub encoding: &'static str,
@@ -66,6 +67,7 @@ pub struct ImportReport {
     pub not_committed: usize,
     /// The first record not committed, in file order (null when all were):
     /// resend from its row on.
+    #[schema(required = true)]
     pub first_not_committed_id: Option<String>,
     /// True when the import stopped at its deadline (`not_committed > 0`).
     pub timed_out: bool,

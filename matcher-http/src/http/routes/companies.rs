@@ -12,9 +12,15 @@ use super::{Page, PageQuery, Written};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{from_value, ApiJson, ApiJsonValue, ApiQuery, PathId};
+use crate::http::openapi::{BadRequest, Conflict, Invalid, NotFound, TooLarge, Unsupported};
 use crate::http::state::{AppState, Work};
 
 /// `GET /v1/companies`: the companies the caller may see, by id.
+#[utoipa::path(get, path = "/v1/companies", operation_id = "listCompanies", tag = "companies",
+    summary = "List companies",
+    description = "Companies the key may see, by id. A portal key sees public companies only.",
+    params(PageQuery),
+    responses((status = 200, description = "a page of companies", body = Page<Company>), Invalid))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -43,6 +49,11 @@ pub async fn list(
 }
 
 /// `GET /v1/companies/{id}`: 404 alike for missing and (to a portal) restricted.
+#[utoipa::path(get, path = "/v1/companies/{id}", operation_id = "getCompany", tag = "companies",
+    summary = "Get a company",
+    description = "404 alike for a missing company and, to a portal key, a restricted one.",
+    params(("id" = String, Path, description = "the company's id")),
+    responses((status = 200, description = "the company", body = Company), NotFound))]
 pub async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -115,6 +126,11 @@ async fn write(state: &AppState, mut c: Company, must_be_new: bool) -> ApiResult
 }
 
 /// `POST /v1/companies` (admin): 201, or 409 if the id exists.
+#[utoipa::path(post, path = "/v1/companies", operation_id = "createCompany", tag = "companies",
+    summary = "Create a company",
+    request_body = Company,
+    responses((status = 201, description = "created", body = Written<Company>),
+        BadRequest, Conflict, TooLarge, Unsupported, Invalid))]
 pub async fn create(
     State(state): State<AppState>,
     _caller: Caller,
@@ -144,6 +160,14 @@ pub fn with_path_id(mut v: serde_json::Value, id: &str) -> ApiResult<serde_json:
 }
 
 /// `PUT /v1/companies/{id}` (admin): replace or create.
+#[utoipa::path(put, path = "/v1/companies/{id}", operation_id = "replaceCompany", tag = "companies",
+    summary = "Replace a company",
+    description = "Replace (or create) the company; the body's id may be omitted and must equal the path's when given.",
+    params(("id" = String, Path, description = "the company's id")),
+    request_body = Company,
+    responses((status = 200, description = "replaced", body = Written<Company>),
+        (status = 201, description = "created", body = Written<Company>),
+        BadRequest, TooLarge, Unsupported, Invalid))]
 pub async fn replace(
     State(state): State<AppState>,
     _caller: Caller,
@@ -156,6 +180,10 @@ pub async fn replace(
 }
 
 /// `DELETE /v1/companies/{id}` (admin): 204 or 404.
+#[utoipa::path(delete, path = "/v1/companies/{id}", operation_id = "deleteCompany", tag = "companies",
+    summary = "Delete a company",
+    params(("id" = String, Path, description = "the company's id")),
+    responses((status = 204, description = "deleted"), NotFound))]
 pub async fn remove(
     State(state): State<AppState>,
     _caller: Caller,
@@ -173,6 +201,12 @@ pub async fn remove(
 }
 
 /// `POST /v1/import/companies` (admin): JSON Lines or CSV, per-row report.
+#[utoipa::path(post, path = "/v1/import/companies", operation_id = "importCompanies", tag = "companies",
+    summary = "Bulk upload companies",
+    params(ImportQuery),
+    request_body(content((String = "application/x-ndjson"), (String = "text/csv"))),
+    responses((status = 200, description = "the per-row report", body = ImportReport),
+        BadRequest, TooLarge, Unsupported, Invalid))]
 pub async fn import(
     State(state): State<AppState>,
     _caller: Caller,

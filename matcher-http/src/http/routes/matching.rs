@@ -13,9 +13,11 @@ use serde::Deserialize;
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, PathId};
+use crate::http::openapi::{BadRequest, Invalid, NotFound, TooLarge, Unsupported};
 use crate::http::state::{AppState, Work};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+/// Rank by the one-way score (default) or the mutual score (implies mutual).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RankBy {
     #[default]
@@ -24,16 +26,21 @@ pub enum RankBy {
 }
 
 /// Options of a match request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MatchQuery {
+    /// how many (default 10)
+    #[param(minimum = 1)]
     pub top_k: Option<usize>,
-    /// Compute reciprocal scores (implied by `rank_by=mutual`).
+    /// also compute reciprocal scores (implied by `rank_by=mutual`)
     #[serde(default)]
     pub mutual: bool,
+    /// rank by the one-way score (default) or the mutual score (implies mutual)
     #[serde(default)]
+    #[param(inline)]
     pub rank_by: RankBy,
-    /// Include the evidence and the "why you" sentence (default true).
+    /// include evidence and the "why you" sentence (default true)
     pub explain: Option<bool>,
 }
 
@@ -59,6 +66,11 @@ impl MatchQuery {
 }
 
 /// `GET /v1/needs/{id}/matches`.
+#[utoipa::path(get, path = "/v1/needs/{id}/matches", operation_id = "needMatches", tag = "matching",
+    summary = "Matches for a stored need",
+    description = "Candidate partners for a stored need, best first, with signals and explanations; mutual scores on request.",
+    params(("id" = String, Path, description = "the need's id"), MatchQuery),
+    responses((status = 200, description = "ranked candidates", body = MatchResult), NotFound, Invalid))]
 pub async fn need_matches(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,6 +101,13 @@ pub async fn need_matches(
 }
 
 /// `POST /v1/match`: a need in the body (interchange shape, id optional).
+#[utoipa::path(post, path = "/v1/match", operation_id = "matchAdhoc", tag = "matching",
+    summary = "Matches for an ad-hoc need",
+    description = "Candidates for a need given in the body (interchange shape, id optional).",
+    params(MatchQuery),
+    request_body = NeedDraft,
+    responses((status = 200, description = "ranked candidates", body = MatchResult),
+        BadRequest, TooLarge, Unsupported, Invalid))]
 pub async fn adhoc(
     State(state): State<AppState>,
     caller: Caller,
@@ -113,14 +132,23 @@ pub async fn adhoc(
     Ok(Json(r))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OpportunityQuery {
+    /// how many (default 10)
+    #[param(minimum = 1)]
     pub top_k: Option<usize>,
+    /// include evidence (default true)
     pub explain: Option<bool>,
 }
 
 /// `GET /v1/companies/{id}/opportunities`: open needs the company could serve.
+#[utoipa::path(get, path = "/v1/companies/{id}/opportunities", operation_id = "companyOpportunities", tag = "matching",
+    summary = "Opportunities for a company",
+    description = "Open needs the company could serve, best first, with its rank among the candidates the key may see.",
+    params(("id" = String, Path, description = "the company's id"), OpportunityQuery),
+    responses((status = 200, description = "opportunities", body = Vec<Opportunity>), NotFound, Invalid))]
 pub async fn opportunities(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,6 +1,8 @@
-//! The endpoint table: every route with its method, path, access and
-//! handler. The router, the auth layer and the OpenAPI document are all
-//! built from this one table, so they cannot drift apart.
+//! The endpoint table: every route with its access. The router, the auth
+//! layer and the OpenAPI document are all built from this one table, so
+//! they cannot drift apart. A route's path, method and documentation are
+//! its handler's `#[utoipa::path(...)]` annotation, read here through
+//! `utoipa_axum::routes!`: the path is written once, where the handler is.
 
 pub mod batch;
 pub mod bulk;
@@ -16,8 +18,13 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put, MethodRouter};
+use axum::routing::MethodRouter;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+use utoipa_axum::router::UtoipaMethodRouter;
+use utoipa_axum::routes;
 
 use super::auth::Access;
 use super::error::{ApiError, ApiResult};
@@ -27,10 +34,13 @@ use super::state::{AppState, Limits};
 pub struct Endpoint {
     pub method: Method,
     /// axum path syntax (`/v1/companies/{id}`), which is also OpenAPI's.
-    pub path: &'static str,
+    pub path: String,
     pub access: Access,
-    /// OpenAPI operationId; its documentation is in `openapi.rs`.
-    pub operation_id: &'static str,
+    /// What the handler's annotation documents (operation id, parameters,
+    /// body, answers); `openapi.rs` adds what [`Endpoint::access`] implies.
+    pub operation: Operation,
+    /// The schemas [`Endpoint::operation`] refers to, by name.
+    pub schemas: Vec<(String, RefOr<Schema>)>,
     pub handler: MethodRouter<AppState>,
     /// The handler keeps a deadline of its own and is not cut off by the
     /// request time limit (bulk imports: a commit must not be abandoned
@@ -39,24 +49,53 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// The OpenAPI operationId (empty only if an annotation lacks one).
+    pub fn operation_id(&self) -> &str {
+        self.operation.operation_id.as_deref().unwrap_or("")
+    }
+
     fn with_own_deadline(mut self) -> Self {
         self.own_deadline = true;
         self
     }
+
+    fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.handler = self.handler.layer(DefaultBodyLimit::max(bytes));
+        self
+    }
 }
 
-fn ep(
-    method: Method,
-    path: &'static str,
-    access: Access,
-    operation_id: &'static str,
-    handler: MethodRouter<AppState>,
-) -> Endpoint {
+/// The one operation of a path item (`routes!` of one handler).
+fn only_operation(item: PathItem) -> Option<(Method, Operation)> {
+    [
+        (Method::GET, item.get),
+        (Method::POST, item.post),
+        (Method::PUT, item.put),
+        (Method::DELETE, item.delete),
+        (Method::PATCH, item.patch),
+        (Method::HEAD, item.head),
+        (Method::OPTIONS, item.options),
+        (Method::TRACE, item.trace),
+    ]
+    .into_iter()
+    .find_map(|(m, op)| op.map(|op| (m, op)))
+}
+
+/// An endpoint from `routes!(handler)` of one annotated handler.
+fn ep(access: Access, (schemas, paths, handler): UtoipaMethodRouter<AppState>) -> Endpoint {
+    let (path, (method, operation)) = paths
+        .paths
+        .into_iter()
+        .find_map(|(path, item)| only_operation(item).map(|op| (path, op)))
+        // `#[utoipa::path]` does not compile without a path and a method;
+        // `tests::one_operation_per_endpoint` checks this is never used.
+        .unwrap_or_default();
     Endpoint {
         method,
         path,
         access,
-        operation_id,
+        operation,
+        schemas,
         handler,
         own_deadline: false,
     }
@@ -65,241 +104,50 @@ fn ep(
 /// Every route of the API.
 pub fn endpoints(limits: &Limits) -> Vec<Endpoint> {
     use Access::*;
-    let bulk = DefaultBodyLimit::max(limits.bulk_body);
     vec![
-        ep(
-            Method::GET,
-            "/healthz",
-            Open,
-            "healthz",
-            get(health::healthz),
-        ),
-        ep(Method::GET, "/readyz", Open, "readyz", get(health::readyz)),
-        ep(
-            Method::GET,
-            "/metrics",
-            Staff,
-            "metrics",
-            get(health::metrics),
-        ),
-        ep(
-            Method::GET,
-            "/openapi.json",
-            Open,
-            "openapi",
-            get(health::openapi),
-        ),
+        ep(Open, routes!(health::healthz)),
+        ep(Open, routes!(health::readyz)),
+        ep(Staff, routes!(health::metrics)),
+        ep(Open, routes!(health::openapi)),
         // Companies
-        ep(
-            Method::GET,
-            "/v1/companies",
-            AnyKey,
-            "listCompanies",
-            get(companies::list),
-        ),
-        ep(
-            Method::POST,
-            "/v1/companies",
-            Admin,
-            "createCompany",
-            post(companies::create),
-        ),
-        ep(
-            Method::GET,
-            "/v1/companies/{id}",
-            AnyKey,
-            "getCompany",
-            get(companies::get_one),
-        ),
-        ep(
-            Method::PUT,
-            "/v1/companies/{id}",
-            Admin,
-            "replaceCompany",
-            put(companies::replace),
-        ),
-        ep(
-            Method::DELETE,
-            "/v1/companies/{id}",
-            Admin,
-            "deleteCompany",
-            delete(companies::remove),
-        ),
-        ep(
-            Method::GET,
-            "/v1/companies/{id}/opportunities",
-            AnyKey,
-            "companyOpportunities",
-            get(matching::opportunities),
-        ),
-        ep(
-            Method::POST,
-            "/v1/import/companies",
-            Admin,
-            "importCompanies",
-            post(companies::import).layer(bulk),
-        )
-        .with_own_deadline(),
+        ep(AnyKey, routes!(companies::list)),
+        ep(Admin, routes!(companies::create)),
+        ep(AnyKey, routes!(companies::get_one)),
+        ep(Admin, routes!(companies::replace)),
+        ep(Admin, routes!(companies::remove)),
+        ep(AnyKey, routes!(matching::opportunities)),
+        ep(Admin, routes!(companies::import))
+            .with_body_limit(limits.bulk_body)
+            .with_own_deadline(),
         // Needs
-        ep(
-            Method::GET,
-            "/v1/needs",
-            AnyKey,
-            "listNeeds",
-            get(needs::list),
-        ),
-        ep(
-            Method::POST,
-            "/v1/needs",
-            Staff,
-            "createNeed",
-            post(needs::create),
-        ),
-        ep(
-            Method::GET,
-            "/v1/needs/{id}",
-            AnyKey,
-            "getNeed",
-            get(needs::get_one),
-        ),
-        ep(
-            Method::PUT,
-            "/v1/needs/{id}",
-            Staff,
-            "replaceNeed",
-            put(needs::replace),
-        ),
-        ep(
-            Method::DELETE,
-            "/v1/needs/{id}",
-            Staff,
-            "deleteNeed",
-            delete(needs::remove),
-        ),
-        ep(
-            Method::GET,
-            "/v1/needs/{id}/matches",
-            AnyKey,
-            "needMatches",
-            get(matching::need_matches),
-        ),
-        ep(
-            Method::POST,
-            "/v1/import/needs",
-            Admin,
-            "importNeeds",
-            post(needs::import).layer(bulk),
-        )
-        .with_own_deadline(),
+        ep(AnyKey, routes!(needs::list)),
+        ep(Staff, routes!(needs::create)),
+        ep(AnyKey, routes!(needs::get_one)),
+        ep(Staff, routes!(needs::replace)),
+        ep(Staff, routes!(needs::remove)),
+        ep(AnyKey, routes!(matching::need_matches)),
+        ep(Admin, routes!(needs::import))
+            .with_body_limit(limits.bulk_body)
+            .with_own_deadline(),
         // Shortlists and outcomes (staff data)
-        ep(
-            Method::GET,
-            "/v1/needs/{id}/shortlist",
-            Staff,
-            "getShortlist",
-            get(outcomes::shortlist_get),
-        ),
-        ep(
-            Method::POST,
-            "/v1/needs/{id}/shortlist",
-            Staff,
-            "addToShortlist",
-            post(outcomes::shortlist_add),
-        ),
-        ep(
-            Method::GET,
-            "/v1/outcomes",
-            Staff,
-            "listOutcomes",
-            get(outcomes::events),
-        ),
-        ep(
-            Method::POST,
-            "/v1/outcomes",
-            Staff,
-            "recordOutcome",
-            post(outcomes::record),
-        ),
-        ep(Method::GET, "/v1/kpis", Staff, "kpis", get(outcomes::kpis)),
-        ep(
-            Method::GET,
-            "/v1/audit",
-            Admin,
-            "audit",
-            get(outcomes::audit),
-        ),
+        ep(Staff, routes!(outcomes::shortlist_get)),
+        ep(Staff, routes!(outcomes::shortlist_add)),
+        ep(Staff, routes!(outcomes::events)),
+        ep(Staff, routes!(outcomes::record)),
+        ep(Staff, routes!(outcomes::kpis)),
+        ep(Admin, routes!(outcomes::audit)),
         // Search and matching
-        ep(
-            Method::POST,
-            "/v1/search",
-            AnyKey,
-            "search",
-            post(search::search),
-        ),
-        ep(
-            Method::GET,
-            "/v1/search",
-            AnyKey,
-            "searchGet",
-            get(search::search_get),
-        ),
-        ep(
-            Method::POST,
-            "/v1/match",
-            AnyKey,
-            "matchAdhoc",
-            post(matching::adhoc),
-        ),
-        ep(
-            Method::POST,
-            "/v1/batch",
-            Staff,
-            "startBatch",
-            post(batch::start),
-        ),
-        ep(
-            Method::GET,
-            "/v1/batch/{id}",
-            Staff,
-            "getBatch",
-            get(batch::status),
-        ),
-        ep(
-            Method::GET,
-            "/v1/batch/{id}/results",
-            Staff,
-            "batchResults",
-            get(batch::results),
-        ),
-        ep(
-            Method::DELETE,
-            "/v1/batch/{id}",
-            Staff,
-            "cancelBatch",
-            delete(batch::cancel),
-        ),
+        ep(AnyKey, routes!(search::search)),
+        ep(AnyKey, routes!(search::search_get)),
+        ep(AnyKey, routes!(matching::adhoc)),
+        ep(Staff, routes!(batch::start)),
+        ep(Staff, routes!(batch::status)),
+        ep(Staff, routes!(batch::results)),
+        ep(Staff, routes!(batch::cancel)),
         // Taxonomies
-        ep(
-            Method::GET,
-            "/v1/taxonomy/jsic",
-            AnyKey,
-            "jsicTree",
-            get(taxonomy::jsic),
-        ),
-        ep(
-            Method::GET,
-            "/v1/taxonomy/clusters",
-            AnyKey,
-            "jsicClusters",
-            get(taxonomy::clusters),
-        ),
-        ep(
-            Method::GET,
-            "/v1/taxonomy/municipalities",
-            AnyKey,
-            "municipalities",
-            get(taxonomy::municipalities),
-        ),
+        ep(AnyKey, routes!(taxonomy::jsic)),
+        ep(AnyKey, routes!(taxonomy::clusters)),
+        ep(AnyKey, routes!(taxonomy::municipalities)),
     ]
 }
 
@@ -377,11 +225,15 @@ pub fn guarded(state: &AppState, e: Endpoint) -> MethodRouter<AppState> {
 }
 
 /// `offset` and `limit` of a list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// records to skip (default 0)
     #[serde(default)]
     pub offset: usize,
+    /// page size (default 20)
+    #[param(minimum = 1)]
     pub limit: Option<usize>,
 }
 
@@ -400,7 +252,7 @@ impl PageQuery {
 }
 
 /// One page of records.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub total: usize,
     pub offset: usize,
@@ -409,7 +261,7 @@ pub struct Page<T> {
 }
 
 /// What a create or replace did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Written<T> {
     pub id: String,
     /// True when the record did not exist before.
@@ -418,4 +270,32 @@ pub struct Written<T> {
     pub warnings: Vec<String>,
     /// The record as stored (certifications canonicalized).
     pub record: T,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_operation_per_endpoint() {
+        let table = endpoints(&Limits::default());
+        let mut seen = std::collections::HashSet::new();
+        for e in &table {
+            assert!(e.path.starts_with('/'), "{} has no path", e.operation_id());
+            assert!(
+                !e.operation_id().is_empty(),
+                "{} {} has no operationId",
+                e.method,
+                e.path
+            );
+            assert!(
+                seen.insert((e.method.clone(), e.path.clone())),
+                "{} {} twice",
+                e.method,
+                e.path
+            );
+        }
+        let ids: std::collections::HashSet<&str> = table.iter().map(|e| e.operation_id()).collect();
+        assert_eq!(ids.len(), table.len(), "operation ids are unique");
+    }
 }

@@ -16,20 +16,32 @@ use super::{Page, PageQuery, Written};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{from_value, ApiJson, ApiJsonValue, ApiQuery, PathId};
+use crate::http::openapi::{BadRequest, Conflict, Invalid, NotFound, TooLarge, Unsupported};
 use crate::http::state::{AppState, Work};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct NeedListQuery {
+    /// records to skip (default 0)
     #[serde(default)]
     pub offset: usize,
+    /// page size (default 20)
+    #[param(minimum = 1)]
     pub limit: Option<usize>,
+    /// only needs with this status
+    #[param(inline)]
     pub status: Option<NeedStatus>,
-    /// Needs of this owner.
+    /// only needs of this owner
     pub company_id: Option<String>,
 }
 
 /// `GET /v1/needs`: by id, optionally by status and owner.
+#[utoipa::path(get, path = "/v1/needs", operation_id = "listNeeds", tag = "needs",
+    summary = "List needs",
+    description = "Needs by id. To a portal key, an owner it may not see is left out of the need.",
+    params(NeedListQuery),
+    responses((status = 200, description = "a page of needs", body = Page<Need>), Invalid))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -70,6 +82,10 @@ pub async fn list(
 }
 
 /// `GET /v1/needs/{id}`.
+#[utoipa::path(get, path = "/v1/needs/{id}", operation_id = "getNeed", tag = "needs",
+    summary = "Get a need",
+    params(("id" = String, Path, description = "the need's id")),
+    responses((status = 200, description = "the need", body = Need), NotFound))]
 pub async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
@@ -146,6 +162,11 @@ fn written_response(w: Written<Need>) -> Response {
 }
 
 /// `POST /v1/needs` (staff): 201, or 409 if the id exists.
+#[utoipa::path(post, path = "/v1/needs", operation_id = "createNeed", tag = "needs",
+    summary = "Create a need",
+    request_body = Need,
+    responses((status = 201, description = "created", body = Written<Need>),
+        BadRequest, Conflict, TooLarge, Unsupported, Invalid))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,6 +178,13 @@ pub async fn create(
 }
 
 /// `PUT /v1/needs/{id}` (staff): replace or create.
+#[utoipa::path(put, path = "/v1/needs/{id}", operation_id = "replaceNeed", tag = "needs",
+    summary = "Replace a need",
+    params(("id" = String, Path, description = "the need's id")),
+    request_body = Need,
+    responses((status = 200, description = "replaced", body = Written<Need>),
+        (status = 201, description = "created", body = Written<Need>),
+        BadRequest, TooLarge, Unsupported, Invalid))]
 pub async fn replace(
     State(state): State<AppState>,
     caller: Caller,
@@ -170,6 +198,10 @@ pub async fn replace(
 }
 
 /// `DELETE /v1/needs/{id}` (staff): 204 or 404.
+#[utoipa::path(delete, path = "/v1/needs/{id}", operation_id = "deleteNeed", tag = "needs",
+    summary = "Delete a need",
+    params(("id" = String, Path, description = "the need's id")),
+    responses((status = 204, description = "deleted"), NotFound))]
 pub async fn remove(
     State(state): State<AppState>,
     _caller: Caller,
@@ -187,6 +219,12 @@ pub async fn remove(
 }
 
 /// `POST /v1/import/needs` (admin): JSON Lines or CSV, per-row report.
+#[utoipa::path(post, path = "/v1/import/needs", operation_id = "importNeeds", tag = "needs",
+    summary = "Bulk upload needs",
+    params(ImportQuery),
+    request_body(content((String = "application/x-ndjson"), (String = "text/csv"))),
+    responses((status = 200, description = "the per-row report", body = ImportReport),
+        BadRequest, TooLarge, Unsupported, Invalid))]
 pub async fn import(
     State(state): State<AppState>,
     _caller: Caller,

@@ -20,17 +20,20 @@ use serde::{Deserialize, Serialize};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery, PathId};
+use crate::http::openapi::{
+    BadRequest, IllegalTransition, Invalid, NotFound, TooLarge, Unsupported,
+};
 use crate::http::state::{AppState, Work};
 
 /// A need's shortlist.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Shortlist {
     pub need_id: String,
     pub items: Vec<Pair>,
 }
 
 /// `POST /v1/needs/{id}/shortlist` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShortlistAdd {
     pub company_id: RecordId,
@@ -39,14 +42,16 @@ pub struct ShortlistAdd {
 }
 
 /// `POST /v1/outcomes` body: a move (`to`) or, without `to`, a note.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeBody {
     pub need_id: RecordId,
     pub company_id: RecordId,
     #[serde(default)]
+    #[schema(nullable = false)]
     pub to: Option<Stage>,
     #[serde(default)]
+    #[schema(nullable = false)]
     pub reason: Option<DeclineReason>,
     #[serde(default)]
     pub text: String,
@@ -101,6 +106,11 @@ pub(crate) fn shortlist_of(
 }
 
 /// `GET /v1/needs/{id}/shortlist`.
+#[utoipa::path(get, path = "/v1/needs/{id}/shortlist", operation_id = "getShortlist", tag = "outcomes",
+    summary = "A need's shortlist",
+    description = "The need's shortlist: every proposed pair with its stage, note and history.",
+    params(("id" = String, Path, description = "the need's id")),
+    responses((status = 200, description = "the shortlist", body = Shortlist), NotFound))]
 pub async fn shortlist_get(
     State(state): State<AppState>,
     caller: Caller,
@@ -115,6 +125,13 @@ pub async fn shortlist_get(
 }
 
 /// `POST /v1/needs/{id}/shortlist`: 201 with the pair at 提案.
+#[utoipa::path(post, path = "/v1/needs/{id}/shortlist", operation_id = "addToShortlist", tag = "outcomes",
+    summary = "Shortlist a candidate",
+    description = "Propose a candidate for the need (stage 提案), with a note. Recorded durably with the key's name and the time.",
+    params(("id" = String, Path, description = "the need's id")),
+    request_body = ShortlistAdd,
+    responses((status = 201, description = "the pair", body = Pair),
+        BadRequest, NotFound, IllegalTransition, TooLarge, Unsupported, Invalid))]
 pub async fn shortlist_add(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,26 +159,36 @@ pub async fn shortlist_add(
     Ok((StatusCode::CREATED, Json(pair)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
+    /// events of one need
     pub need_id: Option<String>,
-    /// Events after this sequence number (paging: the last `seq` seen).
+    /// events after this seq (default 0; paging: the last `seq` seen)
     #[serde(default)]
     pub after: u64,
+    /// page size (default 100)
+    #[param(minimum = 1)]
     pub limit: Option<usize>,
 }
 
 /// A page of events.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventsPage {
     pub items: Vec<Event>,
     /// Pass as `after` for the next page; absent at the end.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub next_after: Option<u64>,
 }
 
 /// `GET /v1/outcomes`: the event log, oldest first.
+#[utoipa::path(get, path = "/v1/outcomes", operation_id = "listOutcomes", tag = "outcomes",
+    summary = "Outcome events",
+    description = "The outcome event log, oldest first; page with `after` = the last `seq` seen.",
+    params(EventsQuery),
+    responses((status = 200, description = "events", body = EventsPage), Invalid))]
 pub async fn events(
     State(state): State<AppState>,
     _caller: Caller,
@@ -189,6 +216,12 @@ pub async fn events(
 }
 
 /// `POST /v1/outcomes`: move a pair (or note on it); 201 with the pair.
+#[utoipa::path(post, path = "/v1/outcomes", operation_id = "recordOutcome", tag = "outcomes",
+    summary = "Record an outcome",
+    description = "Move a shortlisted pair one stage forward (`to`), or decline it (`to: declined` with a `reason`; `other` needs `text`), or, without `to`, add a note. An illegal move is 409 `illegal-transition` naming what to record first.",
+    request_body = OutcomeBody,
+    responses((status = 201, description = "the pair as it now stands", body = Pair),
+        BadRequest, NotFound, IllegalTransition, TooLarge, Unsupported, Invalid))]
 pub async fn record(
     State(state): State<AppState>,
     caller: Caller,
@@ -217,16 +250,26 @@ pub async fn record(
     Ok((StatusCode::CREATED, Json(pair)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct KpiQuery {
+    /// default month
     #[serde(default)]
+    #[param(inline)]
     pub period: PeriodKind,
+    /// default all
     #[serde(default)]
+    #[param(inline)]
     pub by: GroupBy,
 }
 
 /// `GET /v1/kpis`: the KPI table.
+#[utoipa::path(get, path = "/v1/kpis", operation_id = "kpis", tag = "outcomes",
+    summary = "KPIs",
+    description = "Needs received, proposals, contacts, meetings, deals (成約件数), conversions and median days need→deal, per month or Japanese fiscal year (April–March, Japan time), overall or per coordinator key.",
+    params(KpiQuery),
+    responses((status = 200, description = "KPI rows, oldest period first", body = Vec<KpiRow>), Invalid))]
 pub async fn kpis(
     State(state): State<AppState>,
     _caller: Caller,
@@ -235,14 +278,23 @@ pub async fn kpis(
     Ok(Json(state.outcomes()?.kpis(q.period, q.by)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// reads of one company
     pub company_id: Option<String>,
+    /// at most (default 100)
+    #[param(minimum = 1)]
     pub limit: Option<usize>,
 }
 
 /// `GET /v1/audit` (admin): reads of restricted profiles, newest first.
+#[utoipa::path(get, path = "/v1/audit", operation_id = "audit", tag = "outcomes",
+    summary = "Audit of restricted profiles",
+    description = "Who read a restricted company's profile, when and through what (console or API), newest first.",
+    params(AuditQuery),
+    responses((status = 200, description = "audit entries", body = Vec<AuditEntry>), Invalid))]
 pub async fn audit(
     State(state): State<AppState>,
     _caller: Caller,

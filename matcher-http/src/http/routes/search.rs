@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::openapi::{BadRequest, Invalid, TooLarge, Unsupported};
 use crate::http::state::{AppState, Work};
 
 async fn run(state: AppState, caller: Caller, req: SearchRequest) -> ApiResult<SearchResponse> {
@@ -39,6 +40,12 @@ async fn run(state: AppState, caller: Caller, req: SearchRequest) -> ApiResult<S
 }
 
 /// `POST /v1/search` with a SearchRequest.
+#[utoipa::path(post, path = "/v1/search", operation_id = "search", tag = "search",
+    summary = "Search companies",
+    description = "Free text (words, \"phrases\", -exclusions), filters, facets, sorting, paging and highlights. Hits, totals and facets count only companies the key may see.",
+    request_body = SearchRequest,
+    responses((status = 200, description = "a page of hits", body = SearchResponse),
+        BadRequest, TooLarge, Unsupported, Invalid))]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
@@ -48,26 +55,41 @@ pub async fn search(
 }
 
 /// `GET /v1/search?q=…`: the common case without a body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// the query
     #[serde(default)]
     pub q: String,
+    /// hits to skip
     #[serde(default)]
     pub offset: usize,
+    /// page size (default 20)
+    #[param(minimum = 1)]
     pub limit: Option<usize>,
+    /// order
     #[serde(default)]
+    #[param(inline)]
     pub sort: Sort,
+    /// include facets (default true)
     pub facets: Option<bool>,
+    /// include snippets (default true)
     pub highlight: Option<bool>,
-    /// Snippets also as escaped HTML with `<em>` highlights (default false).
+    /// snippets also as escaped HTML with <em> around highlights (default false)
     pub formatted: Option<bool>,
-    /// Comma-separated JSIC codes or cluster ids.
+    /// comma-separated JSIC codes or cluster ids
     pub jsic: Option<String>,
+    /// drop stale profiles
     #[serde(default)]
     pub exclude_stale: bool,
 }
 
+#[utoipa::path(get, path = "/v1/search", operation_id = "searchGet", tag = "search",
+    summary = "Search companies (query string)",
+    description = "The common search without a body; filters other than JSIC need POST.",
+    params(SearchQuery),
+    responses((status = 200, description = "a page of hits", body = SearchResponse), Invalid))]
 pub async fn search_get(
     State(state): State<AppState>,
     caller: Caller,

@@ -11,15 +11,19 @@ use crate::http::error::ApiResult;
 use crate::http::state::AppState;
 
 /// A JSIC entry with the entries under it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JsicNode {
     pub code: String,
     pub level: JsicLevel,
     pub name: String,
+    #[schema(no_recursion)]
     pub children: Vec<JsicNode>,
 }
 
 /// `GET /v1/taxonomy/jsic`: sections → divisions → groups → classes.
+#[utoipa::path(get, path = "/v1/taxonomy/jsic", operation_id = "jsicTree", tag = "taxonomy",
+    summary = "JSIC tree",
+    responses((status = 200, description = "sections → divisions → groups → classes", body = Vec<JsicNode>)))]
 pub async fn jsic(
     State(state): State<AppState>,
     _caller: Caller,
@@ -53,6 +57,9 @@ pub async fn jsic(
 }
 
 /// `GET /v1/taxonomy/clusters`.
+#[utoipa::path(get, path = "/v1/taxonomy/clusters", operation_id = "jsicClusters", tag = "taxonomy",
+    summary = "JSIC clusters",
+    responses((status = 200, description = "named sets of JSIC codes, usable as filter values", body = Vec<Cluster>)))]
 pub async fn clusters(
     State(state): State<AppState>,
     _caller: Caller,
@@ -64,6 +71,9 @@ pub async fn clusters(
 }
 
 /// `GET /v1/taxonomy/municipalities`: prefectures and municipalities with office locations.
+#[utoipa::path(get, path = "/v1/taxonomy/municipalities", operation_id = "municipalities", tag = "taxonomy",
+    summary = "Municipalities",
+    responses((status = 200, description = "prefectures and municipalities with office locations", body = Vec<Municipality>)))]
 pub async fn municipalities(
     State(state): State<AppState>,
     _caller: Caller,
