@@ -349,24 +349,16 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let (cs, ns) = (companies.reader.searcher(), needs.reader.searcher());
         let commits = [companies.commit_id(&cs), needs.commit_id(&ns)];
-        let saved = match dir.as_deref().map(matching_path) {
-            Some(path) => match crate::persist::load_matching(&path) {
-                Ok(s) => s,
-                Err(crate::persist::SnapshotError::Missing) => Vec::new(),
-                Err(e) => {
-                    tracing::warn!("{}: {e}; decoding the postings again", path.display());
-                    Vec::new()
-                }
-            },
-            None => Vec::new(),
-        };
         let empty = View::new(
             cs,
             ns,
             Arc::new(Records::default()),
             &companies.fields,
             commits,
-            &saved,
+            postings::Lend {
+                segments: Vec::new(),
+                file: dir.as_deref().map(|d| matching_path(d).into()),
+            },
         )?;
         let engine = Engine {
             ctx,

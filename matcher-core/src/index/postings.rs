@@ -280,6 +280,33 @@ impl SegmentPostings {
     }
 }
 
+/// Decoded postings a view may reuse when it builds its matching index.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Lend {
+    /// Segments decoded (or loaded) by earlier views.
+    pub segments: Vec<Arc<SegmentPostings>>,
+    /// A file saved with the snapshot (`persist::save_matching`), not read
+    /// yet: it is read at the first build, so opening a data folder reads
+    /// nothing that no match may need.
+    pub file: Option<Arc<std::path::Path>>,
+}
+
+impl Lend {
+    /// What is lent, the file read (a damaged one is logged and skipped:
+    /// its segments are decoded from the index instead).
+    fn resolve(&self) -> Vec<Arc<SegmentPostings>> {
+        let mut out = self.segments.clone();
+        if let Some(path) = &self.file {
+            match crate::persist::load_matching(path) {
+                Ok(saved) => out.extend(saved),
+                Err(crate::persist::SnapshotError::Missing) => {}
+                Err(e) => tracing::warn!("{}: {e}; decoding the postings again", path.display()),
+            }
+        }
+        out
+    }
+}
+
 /// A [`SegmentId`] as its uuid string.
 mod segment_id {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -314,8 +341,9 @@ impl MatchIndex {
     pub(crate) fn build(
         searcher: &Searcher,
         fields: MatchFields,
-        prev: &[Arc<SegmentPostings>],
+        lend: &Lend,
     ) -> tantivy::Result<MatchIndex> {
+        let prev = lend.resolve();
         let known = |seg: &SegmentReader| prev.iter().find(|s| s.describes(seg)).cloned();
         let segments = searcher
             .segment_readers()

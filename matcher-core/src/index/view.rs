@@ -23,7 +23,7 @@ use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
 use tantivy::{DocAddress, Searcher, Term};
 
-use super::postings::{MatchFields, MatchIndex, RoleStats, SegmentPostings};
+use super::postings::{Lend, MatchFields, MatchIndex, RoleStats};
 use super::rankings::Rankings;
 use super::records::Records;
 use super::schema::CompanyFields;
@@ -55,8 +55,8 @@ pub struct View {
     /// match reads, decode nothing — from `lend` and the new segments.
     postings: Arc<OnceLock<MatchIndex>>,
     /// Decoded postings of segments this view holds, lent by the view it
-    /// replaced (or the file saved with the snapshot).
-    lend: Arc<Vec<Arc<SegmentPostings>>>,
+    /// replaced, or the file saved with the snapshot.
+    lend: Arc<Lend>,
     match_fields: MatchFields,
     /// The portal's statistics for the matching fields.
     public_match: RoleStats,
@@ -158,7 +158,7 @@ impl View {
         records: Arc<Records>,
         fields: &CompanyFields,
         commits: [CommitId; 2],
-        prev: &[Arc<SegmentPostings>],
+        prev: Lend,
     ) -> tantivy::Result<View> {
         let public = PublicStats::new(&companies, fields);
         let doc_slots = doc_slots(&companies);
@@ -166,13 +166,14 @@ impl View {
         let doc_slots = Arc::new(doc_slots);
         let hidden = Arc::new(Hidden::of(&records));
         let match_fields = MatchFields::of(fields);
-        let held = |p: &&Arc<SegmentPostings>| {
+        let mut lend = prev;
+        lend.segments.retain(|p| {
             companies
                 .segment_readers()
                 .iter()
                 .any(|seg| p.describes(seg))
-        };
-        let lend = Arc::new(prev.iter().filter(held).cloned().collect());
+        });
+        let lend = Arc::new(lend);
         let provider = PublicProvider {
             stats: &public,
             searcher: &companies,
@@ -216,10 +217,13 @@ impl View {
 
     /// Decoded postings the next view may reuse: this view's if built,
     /// else those it was lent.
-    pub(crate) fn lendable(&self) -> &[Arc<SegmentPostings>] {
+    pub(crate) fn lendable(&self) -> Lend {
         match self.postings.get() {
-            Some(ix) => ix.segments(),
-            None => &self.lend,
+            Some(ix) => Lend {
+                segments: ix.segments().to_vec(),
+                file: None,
+            },
+            None => (*self.lend).clone(),
         }
     }
 
