@@ -11,9 +11,13 @@
 
 pub mod batch;
 mod constraints;
+#[cfg(any(test, feature = "testkit"))]
 pub mod eval;
 pub mod explain;
+#[cfg(feature = "testkit")]
 pub mod signals;
+#[cfg(not(feature = "testkit"))]
+pub(crate) mod signals;
 pub mod weights;
 
 use ndarray::{Array1, Array2, Axis};
