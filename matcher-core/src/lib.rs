@@ -152,3 +152,16 @@ pub use model::{
     NeedStatus, RecordId, Region, Visibility,
 };
 pub use taxonomy::Taxonomy;
+
+#[cfg(test)]
+mod tests {
+    /// The crate doc promises one engine and one context shared by every
+    /// thread; this stops compiling if either stops being shareable.
+    #[test]
+    fn engine_and_context_are_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<crate::Engine>();
+        shared::<crate::Context>();
+        shared::<crate::ContextError>();
+    }
+}

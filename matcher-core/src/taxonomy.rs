@@ -404,7 +404,7 @@ impl Taxonomy {
 
     /// The canonical name of a written certification (ＩＳＯ９００１, ISO 9001:2015 → ISO9001).
     /// A name with a bracketed part is resolved by its parts (see
-    /// [`Taxonomy::bracketed_certification`]). Unknown names are returned in
+    /// `Taxonomy::bracketed_certification`). Unknown names are returned in
     /// normalized form, upper-cased, so they still compare.
     pub fn canonical_certification(&self, written: &str) -> String {
         let key = certification_key(written);

@@ -6,7 +6,7 @@
 //! term in a query is always spelled the way the index spells it.
 //!
 //! Rules (each proven by a test in `tests/analyzer_sentences.rs`):
-//! - normalization first (see [`normalize`]);
+//! - normalization first (see [`mod@normalize`]);
 //! - nouns, verbs and adjectives (base form) are kept; particles,
 //!   auxiliaries, symbols, pronouns, suffixes and stop words are dropped;
 //! - ASCII runs are read by us, not by lindera, so model numbers, alloy

@@ -22,12 +22,18 @@
 //! with [`EngineError::WriterFailed`] until [`Engine::reopen_writers`] (or a
 //! restart) — never acknowledged and then lost.
 
-pub mod evidence;
-pub mod lock;
+pub(crate) mod evidence;
+pub(crate) mod lock;
 pub(crate) mod postings;
 pub(crate) mod rankings;
+#[cfg(feature = "testkit")]
 pub mod records;
+#[cfg(not(feature = "testkit"))]
+pub(crate) mod records;
+#[cfg(feature = "testkit")]
 pub mod schema;
+#[cfg(not(feature = "testkit"))]
+pub(crate) mod schema;
 pub mod search;
 pub mod snippet;
 pub(crate) mod taat;
@@ -53,7 +59,8 @@ use crate::data_file::{DataFileError, DataSource};
 use crate::model::{Company, Date, Need};
 use crate::persist::CommitId;
 use crate::taxonomy::Taxonomy;
-use lock::{DirLock, LockError};
+use lock::DirLock;
+pub use lock::LockError;
 use records::{CompanyFeatures, NeedEntry, Records};
 use schema::{CompanyFields, NeedFields};
 pub use view::View;
@@ -81,27 +88,48 @@ fn index_settings() -> tantivy::IndexSettings {
     }
 }
 
+/// Why an engine call failed. Reads fail only on the index or the caller's
+/// request; a failed write also fails later writes ([`EngineError::WriterFailed`]).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// tantivy failed (a damaged index, a full disk).
     #[error("index error: {0}")]
     Index(#[from] tantivy::TantivyError),
+    /// A file of the data folder could not be read or written.
     #[error("cannot use the data folder {}: {source}", path.display())]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
+    /// The data folder was written by another version of the format; the
+    /// message says how to upgrade. The folder is left unchanged.
     #[error("{}", format_advice(path, found))]
-    Format { path: PathBuf, found: String },
+    Format {
+        /// The data folder.
+        path: PathBuf,
+        /// What its `FORMAT` file says.
+        found: String,
+    },
+    /// The search request is invalid (the caller's error, not the engine's).
     #[error("{0}")]
     Search(#[from] search::SearchError),
+    /// Another process writes this data folder.
     #[error("{0}")]
     Locked(#[from] LockError),
+    /// An earlier write failed; writes are refused until
+    /// [`Engine::reopen_writers`], so none is acknowledged and then lost.
     #[error(
         "an earlier write failed ({reason}); nothing more is written until the index writer \
          is reopened: fix the cause and restart the server (every acknowledged write is in \
          the data folder)"
     )]
-    WriterFailed { reason: String },
+    WriterFailed {
+        /// Why the first failed write failed.
+        reason: String,
+    },
+    /// Any other failure, described.
     #[error("{0}")]
     Other(String),
 }
@@ -326,7 +354,9 @@ fn stored_records(
 /// What an upsert did.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct WriteSummary {
+    /// Records whose id was new.
     pub created: usize,
+    /// Records that replaced one with the same id.
     pub updated: usize,
 }
 
@@ -350,6 +380,7 @@ struct Writers {
 
 /// The matching engine.
 pub struct Engine {
+    /// The analysis context every request of this engine reads.
     pub ctx: Arc<Context>,
     pub(crate) companies: Store<CompanyFields>,
     pub(crate) needs: Store<NeedFields>,
@@ -619,6 +650,7 @@ impl Engine {
         Ok(())
     }
 
+    /// The data folder, or none for an engine in memory.
     pub fn data_dir(&self) -> Option<&Path> {
         self.dir.as_deref()
     }
