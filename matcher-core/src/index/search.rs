@@ -162,9 +162,9 @@ pub struct SearchRequest {
     pub filters: Filters,
     /// The order of hits.
     pub sort: Sort,
-    /// Hits to skip (at most [`MAX_OFFSET`]).
+    /// Hits to skip (at most `MAX_OFFSET`: deeper pages are refused).
     pub offset: usize,
-    /// Hits per page (1 to [`MAX_PAGE_SIZE`]).
+    /// Hits per page (1 to `MAX_PAGE_SIZE`).
     pub limit: usize,
     /// Count the hits per JSIC division, municipality and certification.
     pub facets: bool,

@@ -26,7 +26,7 @@ pub struct BatchLine {
 pub struct BatchMatch {
     /// The company's id.
     pub company_id: String,
-    /// Its score (as [`super::Match::score`]).
+    /// Its score, as a match gives it.
     pub score: f32,
 }
 

@@ -235,28 +235,30 @@ pub struct NeedDraft {
     /// The id, if the caller has one; else the need is ad hoc.
     #[serde(default)]
     pub id: Option<RecordId>,
-    /// As [`Need::company_id`].
+    /// The company that has the need: never its own candidate, and the origin
+    /// of distances.
     #[serde(default)]
     pub company_id: Option<RecordId>,
-    /// As [`Need::kind`].
+    /// What kind of partner is wanted.
     pub kind: NeedKind,
-    /// As [`Need::title`].
+    /// One line, matched like the text.
     pub title: String,
-    /// As [`Need::text`].
+    /// The need in the owner's words; clauses that exclude work or describe the
+    /// owner are recognized and do not count as the request.
     pub text: String,
-    /// As [`Need::industry_codes`].
+    /// JSIC codes a partner should have (a signal, not a filter).
     #[serde(default)]
     pub industry_codes: Vec<JsicCode>,
-    /// As [`Need::equipment`].
+    /// Machines a partner should have (a signal, not a filter).
     #[serde(default)]
     pub equipment: Vec<String>,
-    /// As [`Need::certifications_required`].
+    /// Certifications a partner must hold, any spelling: a hard filter.
     #[serde(default)]
     pub certifications_required: Vec<String>,
-    /// As [`Need::region`].
+    /// Where a partner must be: a hard filter.
     #[serde(default)]
     pub region: Option<Region>,
-    /// As [`Need::status`].
+    /// Open unless stated.
     #[serde(default)]
     pub status: NeedStatus,
 }
