@@ -7,6 +7,10 @@ cargo fmt --all -- --check
 # Build every target (benches included, so they never rot), then run the tests.
 cargo build --workspace --all-targets
 cargo test --workspace
+# The embedding example: matcher-core used as a library with the reference
+# data bundled in the crate (no fixtures path); it checks what it gets and
+# fails on a wrong answer. The crate doc's example runs above as a doctest.
+cargo run -p matcher-core --example embed
 # The OpenAPI document the server serves, checked by a real validator
 # (openapi-spec-validator from PyPI), with the binary built above.
 MATCHER_BIN="${CARGO_TARGET_DIR:-target}/debug/matcher" bash scripts/openapi-validate.sh

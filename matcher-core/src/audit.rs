@@ -29,6 +29,7 @@ pub struct AuditEntry {
     pub who: String,
     /// `admin` or `coordinator`.
     pub role: String,
+    /// The restricted company whose profile was read.
     pub company_id: String,
     /// `console` or `api`.
     pub via: String,

@@ -35,24 +35,42 @@ const ATTEMPTS: usize = 20;
 /// What was copied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BackupReport {
-    /// Files copied, and their bytes.
+    /// Files copied.
     pub files: usize,
+    /// Their bytes.
     pub bytes: u64,
     /// Index copies started again because the writer committed a merge
     /// during the copy.
     pub retries: usize,
 }
 
+/// Why a backup failed. What the destination holds then is not a copy to
+/// restore from: start again into a new or empty folder.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
+    /// The source has no `FORMAT` file: not a data folder, or a wrong path.
     #[error("{} is not a matcher data folder (no FORMAT file)", .0.display())]
     NotADataFolder(PathBuf),
+    /// The destination has files in it; a backup never mixes with them.
     #[error("the backup folder {} exists and is not empty; give a new or empty folder", .0.display())]
     DestinationNotEmpty(PathBuf),
+    /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// An index's `meta.json` (which names the commit's files) does not parse.
     #[error("{}: meta.json: {message}", path.display())]
-    Meta { path: PathBuf, message: String },
+    Meta {
+        /// The index folder.
+        path: PathBuf,
+        /// Why it does not parse.
+        message: String,
+    },
+    /// The writer kept merging segments away under the copy; try again later.
     #[error(
         "{}: the index changed under the copy {ATTEMPTS} times in a row (merges); try again",
         .0.display()

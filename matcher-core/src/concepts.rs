@@ -16,7 +16,7 @@
 pub mod coverage;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,7 @@ use crate::analysis::analyzed::AnalyzedText;
 use crate::analysis::normalize::normalize;
 use crate::analysis::scope::{need_scopes, scope_at, scopes, ScopeKind};
 use crate::analysis::{normalize_key, Analyzer, TermKind};
+use crate::data_file::{DataSource, DataText};
 use crate::model::{Company, JsicCode, Need};
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ pub enum Relation {
     Sibling,
 }
 
+/// A concept's index in its [`Ontology`]: valid only with the ontology that
+/// issued it (see [`Ontology::fingerprint`]).
 pub type ConceptId = u16;
 
 /// Errors of the ontology file.
@@ -69,11 +72,19 @@ struct ConceptRow {
 /// One concept.
 #[derive(Debug, Clone, Serialize)]
 pub struct Concept {
+    /// Stable identifier (`[a-z0-9_]+`), what indexes and configuration store.
     pub id: String,
+    /// Japanese display name, also a surface form.
     pub name: String,
+    /// `process`, `material`, `market`, `product`, `service` or `certification`:
+    /// how much a shared concept says about fit (see [`Ontology::kind_weight`]).
     pub kind: String,
+    /// Direct parents in the hierarchy.
     pub broader: Vec<ConceptId>,
+    /// Industry codes that hint at it.
     pub jsic: Vec<JsicCode>,
+    /// Sentences that should evoke it: what tells whoever edits the ontology
+    /// what the concept is for.
     pub examples: Vec<String>,
     /// Distance from a root (0 = root).
     pub depth: u8,
@@ -83,17 +94,25 @@ pub struct Concept {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Via {
+    /// A surface form in the text.
     Text,
+    /// A machine that implies it.
     Equipment,
 }
 
 /// A concept found in a text, with its evidence span (byte offsets into the text it came from).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Mention {
+    /// The concept.
     pub concept: ConceptId,
+    /// How firmly the text states it (≤ 1): lower when outsourced, hedged,
+    /// implied by equipment or found through a head word; 0 for refused work.
     pub weight: f32,
+    /// Byte offset of the evidence in the text it came from.
     pub start: usize,
+    /// Byte offset just past it.
     pub end: usize,
+    /// How it was found.
     pub via: Via,
     /// The matched text as written.
     pub evidence: String,
@@ -109,7 +128,9 @@ pub struct Mention {
 /// into that text; an equipment mention's are into the machine's name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MentionSource {
+    /// The capabilities text.
     Capabilities,
+    /// The products text.
     Products,
     /// The company's equipment, by position.
     Equipment(usize),
@@ -134,12 +155,14 @@ impl ConceptSet {
         v.sort_by_key(|(c, _)| *c);
         ConceptSet(v)
     }
+    /// The weight of `c` in the set, 0 when absent.
     pub fn weight(&self, c: ConceptId) -> f32 {
         self.0
             .binary_search_by_key(&c, |(id, _)| *id)
             .map(|i| self.0[i].1)
             .unwrap_or(0.0)
     }
+    /// No concept at all: the concept channel and signal do not apply.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -394,10 +417,32 @@ fn scope_weight(kind: Option<ScopeKind>, need: Option<&NeedScoping>) -> f32 {
 }
 
 impl Ontology {
-    /// Load and validate `concepts.jsonl`. With an analyzer, distinctive
-    /// words of multi-word surfaces also evoke their concepts (see `head_words`).
+    /// Load and validate an ontology file (`concepts.jsonl`'s format), for
+    /// an operator who edits it. With an analyzer, distinctive words of
+    /// multi-word surfaces also evoke their concepts (see `head_words`).
     pub fn load(path: &Path, analyzer: Option<Arc<Analyzer>>) -> Result<Ontology, OntologyError> {
-        let text = crate::data_file::read(path)?;
+        Ontology::parse(&DataText::file(path)?, analyzer)
+    }
+
+    /// The ontology bundled with the crate (the repository's
+    /// `fixtures/concepts.jsonl` when it was built), for an embedding
+    /// program. Same text, same [`Ontology::fingerprint`]: an index built
+    /// with the folder's copy reads as built with this one.
+    pub fn bundled(analyzer: Option<Arc<Analyzer>>) -> Result<Ontology, OntologyError> {
+        Ontology::from_source(&DataSource::Bundled, analyzer)
+    }
+
+    /// `concepts.jsonl` of `source`.
+    pub(crate) fn from_source(
+        source: &DataSource,
+        analyzer: Option<Arc<Analyzer>>,
+    ) -> Result<Ontology, OntologyError> {
+        Ontology::parse(&source.read("concepts.jsonl")?, analyzer)
+    }
+
+    /// The one parser of the ontology's format, for every source.
+    fn parse(file: &DataText, analyzer: Option<Arc<Analyzer>>) -> Result<Ontology, OntologyError> {
+        let (path, text) = (file.path.as_path(), &file.text);
         let err = |line: usize, reason: String| OntologyError::Line {
             path: path.to_path_buf(),
             line,
@@ -495,19 +540,23 @@ impl Ontology {
         for c in 0..concepts.len() {
             concepts[c].depth = depth(&concepts, c as ConceptId, 0);
         }
-        let (surfaces, surface_concepts, surface_ascii) =
-            build_matcher(rows.iter().enumerate().flat_map(|(k, (_, r))| {
+        let (surfaces, surface_concepts, surface_ascii) = build_matcher(
+            path,
+            rows.iter().enumerate().flat_map(|(k, (_, r))| {
                 r.surface
                     .iter()
                     .chain(std::iter::once(&r.name))
                     .map(move |s| (s.as_str(), k as ConceptId))
-            }))?;
-        let (equipment, equipment_concepts, _) =
-            build_matcher(rows.iter().enumerate().flat_map(|(k, (_, r))| {
+            }),
+        )?;
+        let (equipment, equipment_concepts, _) = build_matcher(
+            path,
+            rows.iter().enumerate().flat_map(|(k, (_, r))| {
                 r.equipment
                     .iter()
                     .map(move |s| (s.as_str(), k as ConceptId))
-            }))?;
+            }),
+        )?;
         let mut head_words: HashMap<String, Vec<ConceptId>> = HashMap::new();
         if let Some(an) = &analyzer {
             let exact: std::collections::HashSet<String> = rows
@@ -558,21 +607,27 @@ impl Ontology {
         })
     }
 
+    /// How many concepts.
     pub fn len(&self) -> usize {
         self.concepts.len()
     }
+    /// No concepts (an empty file): matching is lexical only.
     pub fn is_empty(&self) -> bool {
         self.concepts.is_empty()
     }
+    /// The concept `id`; panics on an id from another ontology.
     pub fn concept(&self, id: ConceptId) -> &Concept {
         &self.concepts[id as usize]
     }
+    /// Every concept, indexed by [`ConceptId`].
     pub fn concepts(&self) -> &[Concept] {
         &self.concepts
     }
+    /// The id of the concept with this stable name (`Concept::id`).
     pub fn id(&self, name: &str) -> Option<ConceptId> {
         self.by_id.get(name).copied()
     }
+    /// Every broader concept, transitively (in no promised order); never `id` itself.
     pub fn ancestors(&self, id: ConceptId) -> &[ConceptId] {
         &self.ancestors[id as usize]
     }
@@ -775,6 +830,7 @@ impl Ontology {
         ConceptSet::from_mentions(&self.need_mentions_scoped(n, scoping))
     }
 
+    /// Every concept mention of a need, weighed by the default scoping.
     pub fn need_mentions(&self, n: &Need) -> Vec<Mention> {
         self.need_mentions_scoped(n, &NeedScoping::default())
     }
@@ -854,6 +910,7 @@ type Matcher = (AhoCorasick, Vec<Vec<ConceptId>>, Vec<bool>);
 
 /// Leftmost-longest matcher over normalized patterns; one pattern may mean several concepts.
 fn build_matcher<'a>(
+    path: &Path,
     pairs: impl Iterator<Item = (&'a str, ConceptId)>,
 ) -> Result<Matcher, OntologyError> {
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -878,7 +935,7 @@ fn build_matcher<'a>(
         .match_kind(MatchKind::LeftmostLongest)
         .build(&patterns)
         .map_err(|e| OntologyError::Invalid {
-            path: PathBuf::from("concepts.jsonl"),
+            path: path.to_path_buf(),
             reason: format!("cannot build the surface matcher: {e}"),
         })?;
     Ok((ac, concepts, ascii))

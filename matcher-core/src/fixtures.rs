@@ -89,8 +89,11 @@ pub fn qrels(
 /// What loading the bundled fixtures did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct FixtureLoad {
+    /// Companies indexed.
     pub companies: usize,
+    /// Needs indexed.
     pub needs: usize,
+    /// Rows of either that did not validate (the tests keep this at 0).
     pub rejected: usize,
 }
 

@@ -222,8 +222,11 @@ const NEED_SALT: u64 = 0x6e65_6564_7332_3032;
 /// How many records, and the seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GeneratorConfig {
+    /// Companies to generate.
     pub companies: usize,
+    /// Needs to generate, each owned by one of the companies.
     pub needs: usize,
+    /// The seed: the same config gives the same corpus on every machine.
     pub seed: u64,
 }
 
@@ -285,6 +288,7 @@ fn round5(x: f64) -> f64 {
 }
 
 impl Generator {
+    /// A generator drawing municipalities and industry codes from `taxonomy`.
     pub fn new(config: &GeneratorConfig, taxonomy: &Taxonomy) -> Self {
         let mut munis: Vec<_> = taxonomy.municipalities().collect();
         munis.sort_by_key(|m| m.code); // the table is a HashMap: fix the order

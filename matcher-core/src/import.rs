@@ -31,7 +31,9 @@ use crate::taxonomy::Taxonomy;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
+    /// One JSON object per line, the interchange shape of [`crate::model`].
     JsonLines,
+    /// A header row, then one record per row (see the module docs for columns).
     Csv,
 }
 
@@ -61,7 +63,9 @@ pub enum Encoding {
     /// UTF-8 unless the whole input is not UTF-8 and decodes as Shift_JIS.
     #[default]
     Auto,
+    /// UTF-8 (a BOM is accepted); an undecodable row is rejected, not guessed at.
     Utf8,
+    /// Shift_JIS / CP932, as municipal Excel exports are.
     ShiftJis,
 }
 
@@ -71,12 +75,14 @@ pub enum Encoding {
 pub struct RowError {
     /// 1-based line number (for CSV, the line where the record starts).
     pub line: usize,
+    /// The row's id, when it got far enough to have one.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub id: Option<String>,
     /// Field path (`municipality_code`, `equipment[2].name`; a missing field
     /// is named itself), or `row`/`header`.
     pub field: String,
+    /// What is wrong, in words the file's editor can act on.
     pub reason: String,
 }
 
@@ -90,25 +96,37 @@ impl std::fmt::Display for RowError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowWarning {
+    /// 1-based line number of the row.
     pub line: usize,
+    /// The accepted record's id.
     pub id: String,
+    /// What looked doubtful (an unknown municipality, a JSIC code outside the table).
     pub message: String,
 }
 
 /// The result of parsing one input.
 #[derive(Debug, Clone, Serialize)]
 pub struct Parsed<T> {
+    /// The rows that validated, in input order, ready to upsert.
     #[serde(skip)]
     pub records: Vec<T>,
+    /// The rows that did not, each with its line, field and reason.
     pub rejected: Vec<RowError>,
+    /// Accepted rows with something worth a look.
     pub warnings: Vec<RowWarning>,
+    /// The encoding the input was read in (`utf-8` or `shift_jis`), which
+    /// auto-detection may have chosen.
     pub encoding: &'static str,
 }
 
 /// A record type the importer knows.
 pub trait Importable: DeserializeOwned + Sized {
+    /// The CSV columns of this record type, in the order a template lists them.
     const COLUMNS: &'static [Column];
+    /// Check the record against the tables and canonicalize it (certification
+    /// names); warnings are kept with the record, an error rejects the row.
     fn validate(&mut self, tax: &Taxonomy) -> Result<Vec<String>, validate::FieldError>;
+    /// The record's id, for the report.
     fn id_str(&self) -> &str;
 }
 
@@ -135,26 +153,37 @@ impl Importable for Need {
 /// How a CSV column becomes JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
+    /// A string as it is.
     Text,
+    /// A number; an empty cell is absent.
     Number,
+    /// Items separated by `|`.
     List,
+    /// Machines separated by `|`, each `name;maker;model;count;spec`.
     Equipment,
     /// Part of an object field: `(object, key)`, e.g. location.lat.
     Nested(&'static str, ColumnKindLeaf),
 }
 
+/// The kind of a nested column's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKindLeaf {
+    /// A number.
     Number,
+    /// Items separated by `|`.
     List,
 }
 
 /// A CSV column: field name, Japanese header alias, kind, required.
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
+    /// The field name, also accepted as the header.
     pub name: &'static str,
+    /// The Japanese header a municipal export uses for it.
     pub ja: &'static str,
+    /// How the cell becomes JSON.
     pub kind: ColumnKind,
+    /// Whether a row without it is rejected.
     pub required: bool,
 }
 
@@ -168,6 +197,7 @@ const fn col(name: &'static str, ja: &'static str, kind: ColumnKind, required: b
 }
 
 use ColumnKind::*;
+/// The CSV columns of a company.
 pub const COMPANY_COLUMNS: &[Column] = &[
     col("id", "企業ID", Text, true),
     col("name", "企業名", Text, true),
@@ -198,6 +228,7 @@ pub const COMPANY_COLUMNS: &[Column] = &[
     col("updated_at", "更新日", Text, false),
 ];
 
+/// The CSV columns of a need.
 pub const NEED_COLUMNS: &[Column] = &[
     col("id", "ニーズID", Text, true),
     col("company_id", "企業ID", Text, false),

@@ -28,20 +28,29 @@ use serde::Serialize;
 /// Why a journal could not be opened or appended to.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    /// The journal file could not be opened, read, written or synced.
     #[error("cannot use the journal {path}: {source}")]
     Io {
+        /// The journal file.
         path: String,
+        /// What the operating system said.
         source: std::io::Error,
     },
     #[error(
         "{path}:{line}: {reason} — the journal is damaged there (not a torn last line); \
          fix or remove that line, or move the file away to start an empty journal"
     )]
+    /// A line before the last does not parse: damage a torn write cannot
+    /// explain, so it is not cut away silently.
     Damaged {
+        /// The journal file.
         path: String,
+        /// 1-based line number.
         line: usize,
+        /// Why it does not parse.
         reason: String,
     },
+    /// An entry could not be serialized (a bug, not data).
     #[error("cannot encode a journal entry: {0}")]
     Encode(String),
 }

@@ -69,28 +69,46 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Why a snapshot was not loaded. None of these is fatal: the engine then
+/// rebuilds the features from the stored records and logs why.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// There is no snapshot file (a new folder, or one never saved).
     #[error("no snapshot")]
     Missing,
+    /// The file could not be read or written.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// Not a snapshot file, or cut short.
     #[error("not a matcher snapshot (bad magic or truncated header)")]
     BadHeader,
+    /// Written by another version of the snapshot format.
     #[error("snapshot version {found}, expected {SNAPSHOT_VERSION}")]
-    Version { found: u32 },
+    Version {
+        /// The file's version.
+        found: u32,
+    },
+    /// Taken at other commits than the indexes are at (a crash between a
+    /// commit and the next save, or a folder copied piecemeal).
     #[error("snapshot was taken at another commit ({found:?}); the indexes are at {want:?}")]
     Stale {
+        /// The commits (companies, needs) the snapshot names.
         found: [CommitId; 2],
+        /// The commits of the indexes.
         want: [CommitId; 2],
     },
+    /// Its record counts differ from the indexes'.
     #[error("snapshot lists {found:?} companies and needs, the indexes hold {want:?}")]
     Count {
+        /// (companies, needs) in the snapshot.
         found: (usize, usize),
+        /// Live documents (companies, needs) in the indexes.
         want: (u64, u64),
     },
+    /// The body does not match its CRC32: damaged on disk.
     #[error("checksum mismatch: the snapshot is corrupt")]
     Checksum,
+    /// bincode could not encode or decode the body.
     #[error("encode/decode: {0}")]
     Codec(String),
 }
@@ -208,6 +226,7 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 }
 
 /// The commits a snapshot file says it was taken at (its header only).
+#[cfg(any(test, feature = "testkit"))]
 pub fn commits(path: &Path) -> Result<[CommitId; 2], SnapshotError> {
     let buf = std::fs::read(path)?;
     if buf.len() < HEADER || &buf[..8] != MAGIC {

@@ -1,6 +1,7 @@
-//! Reference tables loaded from `fixtures/`: JSIC, clusters, municipalities,
-//! certifications. Facts are data files, never code; every file is validated
-//! line by line on load.
+//! Reference tables: JSIC, clusters, municipalities, certifications. Facts
+//! are data files, never code; every file is validated line by line on load,
+//! whether it comes bundled with the crate ([`Taxonomy::bundled`]) or from a
+//! folder ([`Taxonomy::load`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -8,15 +9,15 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::analysis::normalize_key;
+use crate::data_file::{DataSource, DataText};
 use crate::model::{GeoPoint, JsicCode, JsicLevel, MunicipalityCode};
 
 /// Errors of the table files.
 pub type TableError = crate::data_file::DataFileError;
 
 /// Rows of a TSV file: (line number, fields), skipping comments and blanks.
-fn tsv_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, TableError> {
-    let text = crate::data_file::read(path)?;
-    Ok(text
+fn tsv_rows(file: &DataText) -> Vec<(usize, Vec<String>)> {
+    file.text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
@@ -27,7 +28,7 @@ fn tsv_rows(path: &Path) -> Result<Vec<(usize, Vec<String>)>, TableError> {
                 .map(|f| f.trim().to_owned());
             (i + 1, fields.collect())
         })
-        .collect())
+        .collect()
 }
 
 fn line_err(path: &Path, line: usize, reason: impl Into<String>) -> TableError {
@@ -37,9 +38,13 @@ fn line_err(path: &Path, line: usize, reason: impl Into<String>) -> TableError {
 /// One JSIC entry.
 #[derive(Debug, Clone, Serialize)]
 pub struct JsicEntry {
+    /// The code.
     pub code: JsicCode,
+    /// Its level (also readable from the code).
     pub level: JsicLevel,
+    /// The code one level up; none for a section.
     pub parent: Option<String>,
+    /// The official Japanese name (令和5年 revision).
     pub name: String,
 }
 
@@ -47,8 +52,11 @@ pub struct JsicEntry {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cluster {
+    /// Identifier (`[a-z_]+`), as configuration and filters name it.
     pub id: String,
+    /// Display name.
     pub name: String,
+    /// The codes it gathers, any level.
     pub codes: Vec<JsicCode>,
 }
 
@@ -56,19 +64,26 @@ pub struct Cluster {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Municipality {
+    /// The 全国地方公共団体コード.
     pub code: MunicipalityCode,
+    /// Its name (a designated city's ward with the city: 川崎市川崎区).
     pub name: String,
+    /// Its reading in hiragana.
     pub kana: String,
+    /// `prefecture`, `city`, `ward`, `town` or `village`.
     pub kind: String,
+    /// Where its office (庁舎) is: the location of a company that gives none.
     pub office: GeoPoint,
 }
 
 /// What a JSIC code lookup found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JsicCheck {
+    /// In the table.
     Known,
     /// Well-formed group/class under a known division, not in our table.
     UnlistedUnderKnownDivision,
+    /// Not a code of the classification; the text says why.
     Unknown(String),
 }
 
@@ -87,18 +102,32 @@ pub struct Taxonomy {
 }
 
 impl Taxonomy {
-    /// Load every table from the fixtures folder.
+    /// Load every table from a folder laid out like `fixtures/`
+    /// (`jsic.tsv`, `jsic_clusters.tsv`, `municipalities.tsv`,
+    /// `certifications.tsv`): for an operator who edits the tables.
     pub fn load(dir: &Path) -> Result<Self, TableError> {
+        Taxonomy::from_source(&DataSource::Dir(dir.to_path_buf()))
+    }
+
+    /// The tables compiled into the crate: what a program that embeds
+    /// matcher-core uses, with no data folder to ship or find.
+    pub fn bundled() -> Result<Self, TableError> {
+        Taxonomy::from_source(&DataSource::Bundled)
+    }
+
+    /// Every table from `source`, each parsed by the one parser of its file.
+    pub(crate) fn from_source(source: &DataSource) -> Result<Self, TableError> {
         let mut t = Taxonomy::default();
-        t.load_jsic(&dir.join("jsic.tsv"))?;
-        t.load_clusters(&dir.join("jsic_clusters.tsv"))?;
-        t.load_municipalities(&dir.join("municipalities.tsv"))?;
-        t.load_certifications(&dir.join("certifications.tsv"))?;
+        t.parse_jsic(&source.read("jsic.tsv")?)?;
+        t.parse_clusters(&source.read("jsic_clusters.tsv")?)?;
+        t.parse_municipalities(&source.read("municipalities.tsv")?)?;
+        t.parse_certifications(&source.read("certifications.tsv")?)?;
         Ok(t)
     }
 
-    fn load_jsic(&mut self, path: &Path) -> Result<(), TableError> {
-        for (line, f) in tsv_rows(path)? {
+    fn parse_jsic(&mut self, file: &DataText) -> Result<(), TableError> {
+        let path = file.path.as_path();
+        for (line, f) in tsv_rows(file) {
             if f.len() != 4 {
                 return Err(line_err(
                     path,
@@ -180,8 +209,9 @@ impl Taxonomy {
         Ok(())
     }
 
-    fn load_clusters(&mut self, path: &Path) -> Result<(), TableError> {
-        for (line, f) in tsv_rows(path)? {
+    fn parse_clusters(&mut self, file: &DataText) -> Result<(), TableError> {
+        let path = file.path.as_path();
+        for (line, f) in tsv_rows(file) {
             if f.len() != 3 {
                 return Err(line_err(path, line, "expected 3 columns (id, name, codes)"));
             }
@@ -212,8 +242,9 @@ impl Taxonomy {
         Ok(())
     }
 
-    fn load_municipalities(&mut self, path: &Path) -> Result<(), TableError> {
-        for (line, f) in tsv_rows(path)? {
+    fn parse_municipalities(&mut self, file: &DataText) -> Result<(), TableError> {
+        let path = file.path.as_path();
+        for (line, f) in tsv_rows(file) {
             if f.len() != 6 {
                 return Err(line_err(
                     path,
@@ -257,8 +288,9 @@ impl Taxonomy {
         Ok(())
     }
 
-    fn load_certifications(&mut self, path: &Path) -> Result<(), TableError> {
-        for (line, f) in tsv_rows(path)? {
+    fn parse_certifications(&mut self, file: &DataText) -> Result<(), TableError> {
+        let path = file.path.as_path();
+        for (line, f) in tsv_rows(file) {
             if f.len() != 2 || f[0].is_empty() {
                 return Err(line_err(
                     path,
@@ -310,6 +342,7 @@ impl Taxonomy {
         }
     }
 
+    /// The table's entry for a code, if listed.
     pub fn jsic(&self, code: &str) -> Option<&JsicEntry> {
         self.jsic.get(code)
     }
@@ -337,22 +370,27 @@ impl Taxonomy {
         }
     }
 
+    /// Every JSIC entry, in no particular order.
     pub fn jsic_entries(&self) -> impl Iterator<Item = &JsicEntry> {
         self.jsic.values()
     }
 
+    /// A cluster by id.
     pub fn cluster(&self, id: &str) -> Option<&Cluster> {
         self.clusters.get(id)
     }
 
+    /// Every cluster, in no particular order.
     pub fn clusters(&self) -> impl Iterator<Item = &Cluster> {
         self.clusters.values()
     }
 
+    /// A municipality or prefecture by code (the check digit is not compared).
     pub fn municipality(&self, code: MunicipalityCode) -> Option<&Municipality> {
         self.municipalities.get(&code.base())
     }
 
+    /// Every municipality and prefecture, in no particular order.
     pub fn municipalities(&self) -> impl Iterator<Item = &Municipality> {
         self.municipalities.values()
     }
@@ -366,7 +404,7 @@ impl Taxonomy {
 
     /// The canonical name of a written certification (ＩＳＯ９００１, ISO 9001:2015 → ISO9001).
     /// A name with a bracketed part is resolved by its parts (see
-    /// [`Taxonomy::bracketed_certification`]). Unknown names are returned in
+    /// `Taxonomy::bracketed_certification`). Unknown names are returned in
     /// normalized form, upper-cased, so they still compare.
     pub fn canonical_certification(&self, written: &str) -> String {
         let key = certification_key(written);

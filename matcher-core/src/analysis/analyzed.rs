@@ -14,7 +14,10 @@ use super::{Analyzer, Term};
 /// Every term of a text (no scope filtering) and the text's clause scopes.
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzedText {
+    /// Every term, in position order, clauses out of scope included: each consumer
+    /// filters by [`AnalyzedText::scopes`] as it needs.
     pub terms: Vec<Term>,
+    /// The clauses that are not a plain offer or request, in text order.
     pub scopes: Vec<Scope>,
 }
 

@@ -12,6 +12,7 @@ use super::tokenizer::VecTokenStream;
 
 use super::normalize::normalize;
 
+/// Name under which [`BigramTokenizer`] is registered in every index.
 pub const BIGRAM_TOKENIZER_NAME: &str = "ja_bigram";
 
 /// Hiragana → katakana (after normalization).
@@ -70,6 +71,8 @@ pub fn bigrams(text: &str) -> Vec<Token> {
     out
 }
 
+/// The [`bigrams`] of a text as a tantivy tokenizer (the `grams` and `reading`
+/// fields): recall for compounds and words the dictionary does not know.
 #[derive(Clone, Default)]
 pub struct BigramTokenizer;
 

@@ -27,6 +27,8 @@ pub const DEFAULT_SOURCE: &str = "/usr/share/mecab/dic/ipadic";
 /// Bump when the build recipe changes, so old caches are not reused.
 const CACHE_NAME: &str = "ipadic-v1";
 
+/// Why the IPADIC system dictionary could not be built or opened; every message
+/// says what to install or which variable to set.
 #[derive(Debug, thiserror::Error)]
 pub enum DictionaryError {
     #[error(
@@ -35,18 +37,27 @@ pub enum DictionaryError {
          mecab-ipadic *.csv and *.def files, or set MATCHER_DICT_DIR to an already built \
          lindera dictionary"
     )]
+    /// The mecab-ipadic source is not at this folder (Debian's package is not installed).
     SourceMissing(PathBuf),
+    /// A file of the source, the build or the cache could not be read or written.
     #[error("cannot read or write the dictionary at {path}: {source}")]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
+    /// lindera refused the source or the built dictionary.
     #[error("lindera could not {action} the dictionary at {path}: {message}")]
     Lindera {
+        /// What was being done: "build", "open", "parse the metadata of".
         action: &'static str,
+        /// The dictionary or source folder.
         path: PathBuf,
+        /// lindera's message.
         message: String,
     },
+    /// There is nowhere to cache the built dictionary.
     #[error("no cache folder: set MATCHER_DICT_DIR (neither XDG_CACHE_HOME nor HOME is set)")]
     NoCacheDir,
 }

@@ -1,7 +1,8 @@
 //! Domain data for the analyzer: user dictionary, stop words, synonyms.
 //!
-//! Each is a plain text file in `fixtures/dict/`, validated when loaded: a bad
-//! line is an error with its file and line number, never silently skipped.
+//! Each is a plain text file in `fixtures/dict/` (bundled with the crate, or
+//! read from a folder that overrides it), validated when loaded: a bad line
+//! is an error with its file and line number, never silently skipped.
 //! Entries are normalized like the text they will meet, so a file may be
 //! written with マシニングセンター or ＭＣ and still match.
 //!
@@ -9,7 +10,6 @@
 //! effect on restart without re-indexing.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use lindera::dictionary::UserDictionary;
 use lindera_dictionary::builder::DictionaryBuilder;
@@ -19,7 +19,7 @@ use super::{normalize_key, Analyzer, TermKind};
 
 /// Errors of the analyzer's data files.
 pub type LexiconError = crate::data_file::DataFileError;
-use crate::data_file::read;
+use crate::data_file::DataText;
 
 /// Non-empty, non-comment lines with their 1-based line numbers.
 fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -36,11 +36,11 @@ fn is_katakana_reading(s: &str) -> bool {
 }
 
 /// Validate `surface,part_of_speech,reading` lines and build a lindera user dictionary.
-pub fn load_user_dictionary(
-    path: &Path,
+pub(crate) fn parse_user_dictionary(
+    file: &DataText,
     metadata: Metadata,
 ) -> Result<UserDictionary, LexiconError> {
-    let text = read(path)?;
+    let (path, text) = (file.path.as_path(), &file.text);
     let mut csv = String::with_capacity(text.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (line, l) in data_lines(&text) {
@@ -79,9 +79,9 @@ pub fn load_user_dictionary(
         })
 }
 
-/// One word per line, normalized. A missing file is an error (the path is in the repo).
-pub fn load_word_list(path: &Path) -> Result<HashSet<String>, LexiconError> {
-    let text = read(path)?;
+/// One word per line, normalized.
+pub(crate) fn parse_word_list(file: &DataText) -> Result<HashSet<String>, LexiconError> {
+    let (path, text) = (file.path.as_path(), &file.text);
     let mut words = HashSet::new();
     for (line, l) in data_lines(&text) {
         let w = normalize_key(l);
@@ -121,10 +121,12 @@ impl Synonyms {
         self.by_term.get(term).map(|&g| self.groups[g][0].as_str())
     }
 
+    /// How many terms belong to a group (not how many groups).
     pub fn len(&self) -> usize {
         self.by_term.len()
     }
 
+    /// No synonyms at all: queries are not expanded.
     pub fn is_empty(&self) -> bool {
         self.by_term.is_empty()
     }
@@ -149,9 +151,12 @@ pub fn index_term(analyzer: &Analyzer, phrase: &str) -> String {
         .unwrap_or(whole)
 }
 
-/// Load `canonical|variant|…` groups. A term in two groups is an error.
-pub fn load_synonyms(path: &Path, analyzer: &Analyzer) -> Result<Synonyms, LexiconError> {
-    let text = read(path)?;
+/// Parse `canonical|variant|…` groups. A term in two groups is an error.
+pub(crate) fn parse_synonyms(
+    file: &DataText,
+    analyzer: &Analyzer,
+) -> Result<Synonyms, LexiconError> {
+    let (path, text) = (file.path.as_path(), &file.text);
     let mut syn = Synonyms::default();
     let mut written_on: HashMap<String, usize> = HashMap::new();
     for (line, l) in data_lines(&text) {

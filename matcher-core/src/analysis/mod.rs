@@ -6,7 +6,7 @@
 //! term in a query is always spelled the way the index spells it.
 //!
 //! Rules (each proven by a test in `tests/analyzer_sentences.rs`):
-//! - normalization first (see [`normalize`]);
+//! - normalization first (see [`mod@normalize`]);
 //! - nouns, verbs and adjectives (base form) are kept; particles,
 //!   auxiliaries, symbols, pronouns, suffixes and stop words are dropped;
 //! - ASCII runs are read by us, not by lindera, so model numbers, alloy
@@ -41,6 +41,8 @@ use lindera::segmenter::Segmenter;
 use lindera::token::Token;
 use lindera_dictionary::dictionary::DetailFields;
 
+use crate::data_file::{DataSource, DataText};
+
 pub use lexicon::{LexiconError, Synonyms};
 pub use normalize::{normalize, normalize_key};
 
@@ -59,19 +61,27 @@ pub enum TermKind {
 /// One analyzed term with byte offsets into the original text.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Term {
+    /// The term as the index stores it: normalized, base form for verbs and adjectives.
     pub term: String,
+    /// Byte offset of its first character in the original text.
     pub start: usize,
+    /// Byte offset just past it in the original text (highlights cut here).
     pub end: usize,
+    /// Token position for phrase queries; a compound shares its first part's.
     #[serde(skip)]
     pub position: u32,
+    /// What the term is, for weighting and for the `analyze` tool.
     #[serde(skip)]
     pub kind: TermKind,
 }
 
+/// Why an [`Analyzer`] could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzerError {
+    /// The IPADIC system dictionary (see [`dictionary`]).
     #[error(transparent)]
     Dictionary(#[from] dictionary::DictionaryError),
+    /// A word list: user dictionary, stop words or synonyms, with its file and line.
     #[error(transparent)]
     Lexicon(#[from] LexiconError),
 }
@@ -97,21 +107,52 @@ const MAX_COMPOUND_PARTS: usize = 4;
 
 impl Analyzer {
     /// Load the analyzer with the domain dictionary, synonyms and stop words
-    /// from `dict_dir` (normally `fixtures/dict`).
+    /// from `dict_dir` (a folder like `fixtures/dict`: `user_dict.csv`,
+    /// `stopwords.txt`, `synonyms.tsv`), for an operator who edits them.
+    /// The IPADIC system dictionary is built on first use (see [`dictionary`]).
     pub fn from_dir(dict_dir: &Path) -> Result<Self, AnalyzerError> {
+        Analyzer::from_lexicon(
+            &DataText::file(&dict_dir.join("user_dict.csv"))?,
+            &DataText::file(&dict_dir.join("stopwords.txt"))?,
+            &DataText::file(&dict_dir.join("synonyms.tsv"))?,
+        )
+    }
+
+    /// The analyzer with the word lists bundled with the crate: what an
+    /// embedding program uses. The IPADIC system dictionary is built on
+    /// first use (see [`dictionary`]).
+    pub fn bundled() -> Result<Self, AnalyzerError> {
+        Analyzer::from_source(&DataSource::Bundled)
+    }
+
+    /// The analyzer with the `dict/` word lists of `source`.
+    pub(crate) fn from_source(source: &DataSource) -> Result<Self, AnalyzerError> {
+        Analyzer::from_lexicon(
+            &source.read("dict/user_dict.csv")?,
+            &source.read("dict/stopwords.txt")?,
+            &source.read("dict/synonyms.tsv")?,
+        )
+    }
+
+    fn from_lexicon(
+        user_dict: &DataText,
+        stopwords: &DataText,
+        synonyms: &DataText,
+    ) -> Result<Self, AnalyzerError> {
         let system = dictionary::load_or_build()?;
         let metadata = dictionary::ipadic_metadata()?;
-        let user = lexicon::load_user_dictionary(&dict_dir.join("user_dict.csv"), metadata)?;
+        let user = lexicon::parse_user_dictionary(user_dict, metadata)?;
         let segmenter = Segmenter::new(Mode::Normal, system, Some(user));
-        let stopwords = lexicon::load_word_list(&dict_dir.join("stopwords.txt"))?;
+        let stopwords = lexicon::parse_word_list(stopwords)?;
         let mut analyzer = Analyzer {
             segmenter,
             stopwords,
             synonyms: Synonyms::default(),
             word_classes: RwLock::default(),
         };
-        let synonyms = lexicon::load_synonyms(&dict_dir.join("synonyms.tsv"), &analyzer)?;
-        analyzer.synonyms = synonyms;
+        // Synonyms are spelled the way this analyzer spells terms, so they
+        // are parsed by it.
+        analyzer.synonyms = lexicon::parse_synonyms(synonyms, &analyzer)?;
         Ok(analyzer)
     }
 

@@ -21,6 +21,7 @@ use unicode_normalization::UnicodeNormalization;
 /// Normalized text plus, for each of its bytes, the original byte span it came from.
 #[derive(Debug, Clone)]
 pub struct Normalized {
+    /// The normalized text (NFKC, lower case, long vowels folded).
     pub text: String,
     /// For each byte of `text`: (start, end) in the original.
     spans: Vec<(u32, u32)>,

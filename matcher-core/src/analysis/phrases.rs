@@ -23,6 +23,7 @@ pub struct NounPhrase {
     pub glue: Vec<bool>,
     /// Byte offsets into the original text.
     pub start: usize,
+    /// Byte offset just past the phrase in the original text.
     pub end: usize,
 }
 

@@ -55,8 +55,11 @@ impl ScopeKind {
 /// A byte span of the original text and its kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
+    /// Byte offset of the clause's start in the original text.
     pub start: usize,
+    /// Byte offset just past the clause.
     pub end: usize,
+    /// Why the clause is not a plain offer or request.
     pub kind: ScopeKind,
 }
 

@@ -12,6 +12,8 @@ pub const TOKENIZER_NAME: &str = "ja_matcher";
 /// Profile text: like [`TOKENIZER_NAME`] but drops refused work (鋳造には対応しておりません).
 pub const PROFILE_TOKENIZER_NAME: &str = "ja_profile";
 
+/// [`Analyzer::analyze`] as a tantivy tokenizer, so the index and queries
+/// cannot spell a term two ways.
 #[derive(Clone)]
 pub struct JapaneseTokenizer {
     analyzer: Arc<Analyzer>,
@@ -19,6 +21,7 @@ pub struct JapaneseTokenizer {
 }
 
 impl JapaneseTokenizer {
+    /// The tokenizer for every text except profiles: every term is kept.
     pub fn new(analyzer: Arc<Analyzer>) -> Self {
         JapaneseTokenizer {
             analyzer,
@@ -42,6 +45,7 @@ pub struct VecTokenStream {
 }
 
 impl VecTokenStream {
+    /// A stream over `tokens`, in their order.
     pub fn new(tokens: Vec<Token>) -> Self {
         VecTokenStream { tokens, index: 0 }
     }

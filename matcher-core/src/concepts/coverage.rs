@@ -229,9 +229,13 @@ const UNITS: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
+    /// A need's title.
     Title,
+    /// A need's text.
     Text,
+    /// A company's capabilities.
     Capabilities,
+    /// A company's products.
     Products,
     /// A machine's name (company equipment or a need's wanted equipment).
     Equipment,
@@ -261,23 +265,34 @@ pub enum Verdict {
 /// A sentence with its record, for examples and worklists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Example {
+    /// The record's id.
     pub id: String,
+    /// Which of its fields.
     pub field: Field,
+    /// The sentence as written.
     pub sentence: String,
 }
 
 /// Sentence counts of one kind of record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
+    /// Records read.
     pub records: usize,
+    /// Sentences in them.
     pub sentences: usize,
+    /// Sentences naming nothing in scope ([`Verdict::OutOfScope`]).
     pub out_of_scope: usize,
+    /// Sentences naming only places ([`Verdict::Constraint`]).
     pub constraint: usize,
+    /// Sentences of procedure, generic words and numbers only.
     pub no_content: usize,
     /// Requirement (or capability) sentences: covered + head-word only + uncovered.
     pub requirements: usize,
+    /// Requirement sentences that evoke a concept by a surface form or a machine.
     pub covered: usize,
+    /// Requirement sentences that evoke one only through a head word.
     pub head_word_only: usize,
+    /// Requirement sentences that evoke none: what the ontology misses.
     pub uncovered: usize,
 }
 
@@ -313,6 +328,7 @@ impl Tally {
 /// A noun phrase no concept covers, with how often it occurs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PhraseCount {
+    /// The noun phrase, in the analyzer's spelling.
     pub phrase: String,
     /// Requirement sentences evoking no concept that use it (each counted once).
     pub in_uncovered: usize,
@@ -325,8 +341,11 @@ pub struct PhraseCount {
 /// The coverage of a corpus.
 #[derive(Debug, Clone, Serialize)]
 pub struct CoverageReport {
+    /// Concepts in the ontology measured.
     pub concepts: usize,
+    /// The needs' sentences.
     pub needs: Tally,
+    /// The profiles' sentences.
     pub companies: Tally,
     /// Uncovered noun phrases, most frequent in uncovered sentences first.
     pub phrases: Vec<PhraseCount>,
@@ -401,6 +420,7 @@ impl SplitFilter {
         Ok(SplitFilter { ids })
     }
 
+    /// Whether the record `id` is in the chosen half.
     pub fn keeps(&self, id: &str) -> bool {
         self.ids.contains(id)
     }
@@ -474,7 +494,9 @@ fn is_quantity(part: &str) -> bool {
 /// A JSIC group no concept hints at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JsicGap {
+    /// The group's code.
     pub code: String,
+    /// Its name.
     pub name: String,
 }
 

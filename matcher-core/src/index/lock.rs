@@ -22,16 +22,25 @@ pub(crate) struct DirLock {
 /// Why the lock could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
+    /// Another process holds it: one writer per data folder.
     #[error(
         "the data folder {} is being written by another process{}; \
          write through that server's REST API (or stop it first)",
         path.display(),
         holder.map(|p| format!(" (pid {p}, probably `matcher serve`)")).unwrap_or_default()
     )]
-    Held { path: PathBuf, holder: Option<u32> },
+    Held {
+        /// The lock file.
+        path: PathBuf,
+        /// The holder's pid, if the lock file names one.
+        holder: Option<u32>,
+    },
+    /// The lock file could not be opened or locked.
     #[error("cannot lock the data folder ({}): {source}", path.display())]
     Io {
+        /// The lock file.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
 }

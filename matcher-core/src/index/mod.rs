@@ -22,12 +22,18 @@
 //! with [`EngineError::WriterFailed`] until [`Engine::reopen_writers`] (or a
 //! restart) — never acknowledged and then lost.
 
-pub mod evidence;
-pub mod lock;
+pub(crate) mod evidence;
+pub(crate) mod lock;
 pub(crate) mod postings;
 pub(crate) mod rankings;
+#[cfg(feature = "testkit")]
 pub mod records;
+#[cfg(not(feature = "testkit"))]
+pub(crate) mod records;
+#[cfg(feature = "testkit")]
 pub mod schema;
+#[cfg(not(feature = "testkit"))]
+pub(crate) mod schema;
 pub mod search;
 pub mod snippet;
 pub(crate) mod taat;
@@ -47,12 +53,14 @@ use tantivy::directory::MmapDirectory;
 use tantivy::schema::Value;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use crate::analysis::Analyzer;
+use crate::analysis::{Analyzer, AnalyzerError};
 use crate::concepts::Ontology;
+use crate::data_file::{DataFileError, DataSource};
 use crate::model::{Company, Date, Need};
 use crate::persist::CommitId;
 use crate::taxonomy::Taxonomy;
-use lock::{DirLock, LockError};
+use lock::DirLock;
+pub use lock::LockError;
 use records::{CompanyFeatures, NeedEntry, Records};
 use schema::{CompanyFields, NeedFields};
 pub use view::View;
@@ -80,27 +88,48 @@ fn index_settings() -> tantivy::IndexSettings {
     }
 }
 
+/// Why an engine call failed. Reads fail only on the index or the caller's
+/// request; a failed write also fails later writes ([`EngineError::WriterFailed`]).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// tantivy failed (a damaged index, a full disk).
     #[error("index error: {0}")]
     Index(#[from] tantivy::TantivyError),
+    /// A file of the data folder could not be read or written.
     #[error("cannot use the data folder {}: {source}", path.display())]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
+    /// The data folder was written by another version of the format; the
+    /// message says how to upgrade. The folder is left unchanged.
     #[error("{}", format_advice(path, found))]
-    Format { path: PathBuf, found: String },
+    Format {
+        /// The data folder.
+        path: PathBuf,
+        /// What its `FORMAT` file says.
+        found: String,
+    },
+    /// The search request is invalid (the caller's error, not the engine's).
     #[error("{0}")]
     Search(#[from] search::SearchError),
+    /// Another process writes this data folder.
     #[error("{0}")]
     Locked(#[from] LockError),
+    /// An earlier write failed; writes are refused until
+    /// [`Engine::reopen_writers`], so none is acknowledged and then lost.
     #[error(
         "an earlier write failed ({reason}); nothing more is written until the index writer \
          is reopened: fix the cause and restart the server (every acknowledged write is in \
          the data folder)"
     )]
-    WriterFailed { reason: String },
+    WriterFailed {
+        /// Why the first failed write failed.
+        reason: String,
+    },
+    /// Any other failure, described.
     #[error("{0}")]
     Other(String),
 }
@@ -140,20 +169,97 @@ fn matching_path(dir: &Path) -> PathBuf {
     dir.join("matching.bin")
 }
 
-/// The shared, read-only analysis context.
+/// The shared, read-only analysis context: the analyzer, the reference
+/// tables and the ontology every engine and request reads. Loading it costs
+/// a second or two (the ontology is analyzed once), so build one per process
+/// and share it in an `Arc`.
 pub struct Context {
+    /// The one text pipeline of indexing and queries.
     pub analyzer: Arc<Analyzer>,
+    /// JSIC, clusters, municipalities and certifications: what validation
+    /// and the JSIC and geography signals look codes up in.
     pub taxonomy: Taxonomy,
+    /// The capability concepts, with the analyzer they were loaded with.
     pub ontology: Ontology,
+    /// Weights, candidate count and scoping of matching (defaults until the
+    /// caller sets them, e.g. from `config/matcher.toml`).
     pub match_config: crate::matching::MatchConfig,
 }
 
+/// Why a [`Context`] could not be loaded: which part, from where, and (in
+/// the source error) which file and line.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    /// The IPADIC system dictionary could not be built or opened; the
+    /// message says what to install or which variable to set.
+    #[error("cannot load the IPADIC system dictionary: {0}")]
+    Dictionary(#[from] crate::analysis::dictionary::DictionaryError),
+    /// The analyzer's word lists: user dictionary, stop words, synonyms.
+    #[error(
+        "cannot load the analyzer's word lists (user dictionary, stop words, synonyms) \
+         from {from}: {source}"
+    )]
+    Lexicon {
+        /// Where they were read from.
+        from: DataSource,
+        /// The file and line that failed.
+        source: DataFileError,
+    },
+    /// The reference tables: JSIC, clusters, municipalities, certifications.
+    #[error(
+        "cannot load the reference tables (JSIC, clusters, municipalities, certifications) \
+         from {from}: {source}"
+    )]
+    Tables {
+        /// Where they were read from.
+        from: DataSource,
+        /// The file and line that failed.
+        source: DataFileError,
+    },
+    /// The capability ontology (`concepts.jsonl`).
+    #[error("cannot load the capability ontology from {from}: {source}")]
+    Ontology {
+        /// Where it was read from.
+        from: DataSource,
+        /// The line that failed.
+        source: DataFileError,
+    },
+}
+
 impl Context {
-    /// Load the analyzer, tables and ontology from a fixtures folder.
-    pub fn load(fixtures: &Path) -> Result<Context, Box<dyn std::error::Error + Send + Sync>> {
-        let analyzer = Arc::new(Analyzer::from_dir(&fixtures.join("dict"))?);
-        let taxonomy = Taxonomy::load(fixtures)?;
-        let ontology = Ontology::load(&fixtures.join("concepts.jsonl"), Some(analyzer.clone()))?;
+    /// The context from the reference data bundled with the crate: what a
+    /// program that embeds matcher-core calls, with no data folder to ship.
+    /// Only the IPADIC system dictionary comes from outside (see
+    /// [`crate::analysis::dictionary`]: built once from Debian's
+    /// `mecab-ipadic` into a cache folder).
+    pub fn bundled() -> Result<Context, ContextError> {
+        Context::from_source(DataSource::Bundled)
+    }
+
+    /// The context from a folder laid out like the repository's `fixtures/`
+    /// (`jsic.tsv`, `jsic_clusters.tsv`, `municipalities.tsv`,
+    /// `certifications.tsv`, `concepts.jsonl`, `dict/`), for an operator who
+    /// edits the data without rebuilding. Every file must be there.
+    pub fn load(fixtures: &Path) -> Result<Context, ContextError> {
+        Context::from_source(DataSource::Dir(fixtures.to_path_buf()))
+    }
+
+    fn from_source(from: DataSource) -> Result<Context, ContextError> {
+        let analyzer = match Analyzer::from_source(&from) {
+            Ok(a) => Arc::new(a),
+            Err(AnalyzerError::Dictionary(e)) => return Err(ContextError::Dictionary(e)),
+            Err(AnalyzerError::Lexicon(source)) => {
+                return Err(ContextError::Lexicon { from, source })
+            }
+        };
+        let taxonomy = match Taxonomy::from_source(&from) {
+            Ok(t) => t,
+            Err(source) => return Err(ContextError::Tables { from, source }),
+        };
+        let ontology = match Ontology::from_source(&from, Some(analyzer.clone())) {
+            Ok(o) => o,
+            Err(source) => return Err(ContextError::Ontology { from, source }),
+        };
         Ok(Context {
             analyzer,
             taxonomy,
@@ -248,7 +354,9 @@ fn stored_records(
 /// What an upsert did.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct WriteSummary {
+    /// Records whose id was new.
     pub created: usize,
+    /// Records that replaced one with the same id.
     pub updated: usize,
 }
 
@@ -272,6 +380,7 @@ struct Writers {
 
 /// The matching engine.
 pub struct Engine {
+    /// The analysis context every request of this engine reads.
     pub ctx: Arc<Context>,
     pub(crate) companies: Store<CompanyFields>,
     pub(crate) needs: Store<NeedFields>,
@@ -533,6 +642,7 @@ impl Engine {
         Ok(())
     }
 
+    /// The data folder, or none for an engine in memory.
     pub fn data_dir(&self) -> Option<&Path> {
         self.dir.as_deref()
     }

@@ -22,23 +22,33 @@ use crate::taxonomy::Taxonomy;
 /// What matching and filtering need to know about a company.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompanyFeatures {
+    /// The company's id.
     pub id: RecordId,
+    /// Its name, for answers without a stored-record fetch.
     pub name: String,
+    /// Where it is registered.
     pub municipality: MunicipalityCode,
     /// The company's location, or its municipality's office when it has none.
     pub location: Option<GeoPoint>,
+    /// Its JSIC codes.
     pub jsic: Vec<JsicCode>,
     /// Canonical certification names.
     pub certifications: Vec<String>,
     /// Normalized equipment names, makers and models.
     pub equipment: Vec<String>,
+    /// The concepts its profile and equipment evoke, each at its strongest mention.
     pub concepts: ConceptSet,
+    /// When the profile was last confirmed.
     pub updated_at: Option<Date>,
+    /// Number of employees.
     pub employees: Option<u32>,
+    /// Who may see it.
     pub visibility: Visibility,
 }
 
 impl CompanyFeatures {
+    /// The features of `c`, extracting its concepts (indexing shares one
+    /// analysis instead: [`CompanyFeatures::with_concepts`]).
     pub fn new(c: &Company, tax: &Taxonomy, ontology: &Ontology) -> CompanyFeatures {
         let caps = ontology.analyze(&c.capabilities, false);
         let products = c.products.as_ref().map(|p| ontology.analyze(p, false));
@@ -78,6 +88,7 @@ impl CompanyFeatures {
         }
     }
 
+    /// Not confirmed since `cutoff` (or never): flagged in answers.
     pub fn is_stale(&self, cutoff: Date) -> bool {
         self.updated_at.is_none_or(|d| d < cutoff)
     }
@@ -91,6 +102,7 @@ pub struct NeedEntry {
     /// cannot read back.
     #[serde(with = "need_as_json")]
     pub need: Need,
+    /// The concepts the need evokes, at the default scoping.
     pub concepts: ConceptSet,
 }
 
@@ -111,6 +123,7 @@ mod need_as_json {
 }
 
 impl NeedEntry {
+    /// Still looking for partners.
     pub fn is_open(&self) -> bool {
         self.need.status == NeedStatus::Open
     }
@@ -121,7 +134,9 @@ impl NeedEntry {
 /// slot, not a deep copy of every company.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Slots<T> {
+    /// By slot; `None` for a free slot.
     pub entries: Vec<Option<Arc<T>>>,
+    /// The slot of each live record.
     pub by_id: HashMap<RecordId, u32>,
     free: Vec<u32>,
 }
@@ -153,6 +168,7 @@ impl<T> Slots<T> {
         s
     }
 
+    /// Put `value` in `slot`, growing the table as needed.
     pub fn set(&mut self, slot: u32, value: T) {
         let i = slot as usize;
         if i >= self.entries.len() {
@@ -161,6 +177,7 @@ impl<T> Slots<T> {
         self.entries[i] = Some(Arc::new(value));
     }
 
+    /// Free the slot of `id` for reuse; its old slot, if it had one.
     pub fn remove(&mut self, id: &RecordId) -> Option<u32> {
         let s = self.by_id.remove(id)?;
         self.entries[s as usize] = None;
@@ -168,22 +185,28 @@ impl<T> Slots<T> {
         Some(s)
     }
 
+    /// The record in `slot`, if live.
     pub fn get(&self, slot: u32) -> Option<&T> {
         self.entries.get(slot as usize).and_then(Option::as_deref)
     }
 
+    /// The slot of `id`, if live.
     pub fn slot_of(&self, id: &str) -> Option<u32> {
         self.by_id.get(id).copied()
     }
 
+    /// Live records.
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// No live record.
+    #[cfg_attr(not(feature = "testkit"), allow(dead_code))]
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
 
+    /// Live records with their slots, in slot order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
         self.entries
             .iter()
@@ -209,7 +232,9 @@ impl<T> Slots<T> {
 /// Everything held in memory.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Records {
+    /// Company features by slot.
     pub companies: Slots<CompanyFeatures>,
+    /// Needs by slot.
     pub needs: Slots<NeedEntry>,
     /// Companies per concept (direct or via a narrower concept): how
     /// common a capability is, for IDF-style weighting.
@@ -233,6 +258,7 @@ pub struct Records {
 pub struct FilterKey {
     /// False for an empty slot.
     pub live: bool,
+    /// Who may see it: the first check of every retrieval.
     pub visibility: Visibility,
     /// [`MunicipalityCode::base`] (the code without its check digit).
     pub municipality: u32,

@@ -54,29 +54,47 @@ fn shadow(tokenizer: &str) -> TextOptions {
 /// [`CompanyFields::shadows`].
 #[derive(Debug, Clone, Copy)]
 pub struct ShadowFields {
+    /// Shadow of [`CompanyFields::name`].
     pub name: Field,
+    /// Shadow of [`CompanyFields::reading`].
     pub reading: Field,
+    /// Shadow of [`CompanyFields::capabilities`].
     pub capabilities: Field,
+    /// Shadow of [`CompanyFields::products`].
     pub products: Field,
+    /// Shadow of [`CompanyFields::equipment`].
     pub equipment: Field,
+    /// Shadow of [`CompanyFields::grams`].
     pub grams: Field,
+    /// Shadow of [`CompanyFields::concepts`].
     pub concepts: Field,
 }
 
 /// Fields of the company index.
 #[derive(Debug, Clone, Copy)]
 pub struct CompanyFields {
+    /// The company id (exact, stored): what deletes and gets find.
     pub id: Field,
+    /// The company's slot (fast, stored): from a document to its features.
     pub slot: Field,
+    /// The full record as JSON (stored): gets, and rebuilding the features.
     pub record: Field,
     /// What explanations cite, encoded by `evidence::StoredEvidence` (stored only).
     pub evidence: Field,
+    /// The name, analyzed.
     pub name: Field,
+    /// The name's kana reading (as given, and as the analyzer reads the name), in
+    /// bigrams: a search typed in kana.
     pub reading: Field,
+    /// The capabilities text without refused work.
     pub capabilities: Field,
+    /// The products text without refused work.
     pub products: Field,
+    /// Equipment names, makers and models ([`equipment_text`]).
     pub equipment: Field,
+    /// Character bigrams of the profile: recall for unknown words.
     pub grams: Field,
+    /// Concept ids with their ancestors: the concept channel's terms.
     pub concepts: Field,
     /// 1 for a restricted company (fast): what the portal's statistics skip.
     pub restricted: Field,
@@ -99,6 +117,7 @@ impl CompanyFields {
         ]
     }
 
+    /// The company index's schema and its fields.
     pub fn schema() -> (Schema, CompanyFields) {
         let mut b = Schema::builder();
         let f = CompanyFields {
@@ -131,15 +150,22 @@ impl CompanyFields {
 /// Fields of the need index.
 #[derive(Debug, Clone, Copy)]
 pub struct NeedFields {
+    /// The need id (exact, stored).
     pub id: Field,
+    /// The need's slot (fast, stored).
     pub slot: Field,
+    /// The full record as JSON (stored).
     pub record: Field,
+    /// Title, text and wanted equipment, analyzed.
     pub text: Field,
+    /// Character bigrams of the same.
     pub grams: Field,
+    /// Concept ids the need evokes, with their ancestors.
     pub concepts: Field,
 }
 
 impl NeedFields {
+    /// The need index's schema and its fields.
     pub fn schema() -> (Schema, NeedFields) {
         let mut b = Schema::builder();
         let f = NeedFields {
@@ -191,17 +217,22 @@ pub fn equipment_text(c: &Company) -> String {
 /// extracted once for the features and the evidence; and the kana reading
 /// of its name.
 pub struct CompanyAnalysis {
+    /// The capabilities text, analyzed.
     pub capabilities: AnalyzedText,
+    /// The products text, analyzed.
     pub products: Option<AnalyzedText>,
     /// [`equipment_text`] of the company.
     pub equipment_text: String,
+    /// [`CompanyAnalysis::equipment_text`], analyzed.
     pub equipment: AnalyzedText,
     /// [`Ontology::company_mentions`].
     pub mentions: Vec<(MentionSource, Mention)>,
+    /// The kana reading of the name.
     pub reading: String,
 }
 
 impl CompanyAnalysis {
+    /// Analyze `c` once for everything indexing derives from its text.
     pub fn new(c: &Company, analyzer: &Analyzer, ontology: &Ontology) -> CompanyAnalysis {
         let capabilities = analyzer.analyze_text(&c.capabilities, false);
         let products = c.products.as_ref().map(|p| analyzer.analyze_text(p, false));
@@ -224,6 +255,7 @@ impl CompanyAnalysis {
     }
 }
 
+/// The tantivy document of company `c` in `slot`, from its one analysis.
 pub fn company_doc(
     f: &CompanyFields,
     c: &Company,
@@ -294,6 +326,7 @@ pub fn company_doc(
     d
 }
 
+/// The tantivy document of need `n` in `slot`.
 pub fn need_doc(
     f: &NeedFields,
     n: &Need,

@@ -1,7 +1,7 @@
 //! Company search for portals and coordinators: free text, filters, facets,
 //! highlights, sorting and paging.
 //!
-//! Privacy is enforced in one place, [`Engine::matching_slots`]: every hit,
+//! Privacy is enforced in one place, `Engine::matching_slots`: every hit,
 //! total and facet count is computed from the slots that survive the role
 //! filter, so a public caller cannot learn of a restricted company through
 //! any surface.
@@ -40,31 +40,49 @@ pub enum Role {
 }
 
 impl Role {
+    /// Whether this role may see a company of visibility `v`: the one privacy
+    /// rule, applied by every read path in core.
     pub fn may_see(self, v: Visibility) -> bool {
         v == Visibility::Public || self != Role::Public
     }
 }
 
+/// A search request the engine refuses: the caller's error, with the field
+/// to fix.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
 pub enum SearchError {
+    /// No words and no filter: "everything" is not a search.
     #[error("the query is empty: give words to search for, or at least one filter")]
     EmptyQuery,
+    /// The query is longer than [`MAX_QUERY_CHARS`].
     #[error("the query has {chars} characters; the limit is {MAX_QUERY_CHARS}")]
-    QueryTooLong { chars: usize },
+    QueryTooLong {
+        /// The query's length in characters.
+        chars: usize,
+    },
+    /// A JSIC filter names neither a code of the table nor a cluster.
     #[error("filters.jsic: {0:?} is neither a known JSIC code nor a cluster id")]
     UnknownJsic(String),
+    /// A municipality filter is not in the table.
     #[error("filters.municipalities: {0} is not in the municipality table")]
     UnknownMunicipality(String),
+    /// A prefecture filter is not 01–47.
     #[error("filters.prefectures: {0:?} is not a prefecture code 01-47")]
     UnknownPrefecture(String),
+    /// A distance filter is not a positive number of kilometres.
     #[error("filters.near.km: {0} must be a positive number of kilometres")]
     BadDistance(f64),
+    /// A distance filter with neither a point nor a municipality.
     #[error("filters.near: give either lat/lon or a municipality")]
     BadNear,
+    /// A page size of 0 or above [`MAX_PAGE_SIZE`].
     #[error("limit {0} is out of range 1..={MAX_PAGE_SIZE}")]
     PageTooLarge(usize),
+    /// A page start beyond [`MAX_OFFSET`]: deep paging costs the engine, a
+    /// narrower query serves the user better.
     #[error("offset {0} is beyond the deepest page start {MAX_OFFSET}; narrow the query instead")]
     OffsetTooLarge(usize),
+    /// An employee range whose minimum exceeds its maximum.
     #[error("filters.employees: min {0} is greater than max {1}")]
     BadRange(u32, u32),
 }
@@ -74,9 +92,13 @@ pub enum SearchError {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Near {
+    /// Latitude of the centre (with `lon`).
     pub lat: Option<f64>,
+    /// Longitude of the centre (with `lat`).
     pub lon: Option<f64>,
+    /// Or the centre at this municipality's office.
     pub municipality: Option<MunicipalityCode>,
+    /// The radius.
     pub km: f64,
 }
 
@@ -87,35 +109,45 @@ pub struct Near {
 pub struct Filters {
     /// JSIC codes at any level, or cluster ids (`soft_monozukuri`): any of.
     pub jsic: Vec<String>,
+    /// Registered in any of these municipalities.
     pub municipalities: Vec<MunicipalityCode>,
     /// Two-digit prefecture codes.
     #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9]{2}$"))]
     pub prefectures: Vec<String>,
+    /// Within a distance of a point or a municipality.
     pub near: Option<Near>,
     /// All of.
     pub certifications: Vec<String>,
     /// An equipment word (name, maker or model).
     pub equipment: Option<String>,
+    /// At least this many employees (a company without a count is excluded).
     pub employees_min: Option<u32>,
+    /// At most this many employees (a company without a count is excluded).
     pub employees_max: Option<u32>,
+    /// Profile confirmed on or after this date (a company without a date is excluded).
     pub updated_since: Option<Date>,
     /// Drop stale profiles.
     pub exclude_stale: bool,
+    /// Only this visibility (a portal sees public companies whatever it asks).
     pub visibility: Option<Visibility>,
 }
 
 impl Filters {
+    /// No filter set: a search then needs words.
     pub fn is_empty(&self) -> bool {
         *self == Filters::default()
     }
 }
 
+/// The order of search hits; ties always break by company id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
+    /// Best BM25 score first.
     #[default]
     Relevance,
+    /// Most recently confirmed profile first (unknown dates last).
     UpdatedAt,
 }
 
@@ -124,12 +156,19 @@ pub enum Sort {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct SearchRequest {
+    /// Words, `"phrases"` and `-excluded` words; empty for a filter-only search.
     pub query: String,
+    /// Conditions every hit must meet.
     pub filters: Filters,
+    /// The order of hits.
     pub sort: Sort,
+    /// Hits to skip (at most `MAX_OFFSET`: deeper pages are refused).
     pub offset: usize,
+    /// Hits per page (1 to `MAX_PAGE_SIZE`).
     pub limit: usize,
+    /// Count the hits per JSIC division, municipality and certification.
     pub facets: bool,
+    /// Give snippets of the profile text with the query's terms highlighted.
     pub highlight: bool,
     /// Also give each snippet as escaped HTML with `<em>` around its
     /// highlights ([`Snippet::formatted`]), for a page that shows it as is.
@@ -155,42 +194,67 @@ impl Default for SearchRequest {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hit {
+    /// The company's id.
     pub id: String,
+    /// Its name.
     pub name: String,
+    /// Relevance (BM25 with the configured field boosts): comparable within
+    /// one response only.
     pub score: f32,
+    /// Its municipality code, with check digit.
     pub municipality_code: String,
+    /// The municipality's name, if the table knows the code.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub municipality: Option<String>,
+    /// Its JSIC codes.
     pub industry_codes: Vec<String>,
+    /// When the profile was last confirmed (`YYYY-MM-DD`).
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub updated_at: Option<String>,
+    /// Confirmed longer ago than the configured months: worth a call before use.
     pub stale: bool,
+    /// Highlighted pieces of the profile, if asked for.
     pub snippets: Vec<Snippet>,
 }
 
+/// One value of a facet and how many hits have it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Facet {
+    /// The value to filter on (a code, a canonical certification).
     pub value: String,
+    /// What to show (the name of the code).
     pub label: String,
+    /// Hits with this value, over the whole result, not the page.
     pub count: usize,
 }
 
+/// Counts over every hit of a search (what narrowing by each value would
+/// leave), the 30 most frequent values per facet.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Facets {
+    /// Per JSIC division (a company counts once per division).
     pub jsic_division: Vec<Facet>,
+    /// Per municipality.
     pub municipality: Vec<Facet>,
+    /// Per certification held.
     pub certification: Vec<Facet>,
 }
 
+/// A page of search hits, with totals over the whole result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResponse {
+    /// Hits in the whole result (what the caller may see).
     pub total: usize,
+    /// The page's start, as asked.
     pub offset: usize,
+    /// The page's size, as asked.
     pub limit: usize,
+    /// The page.
     pub hits: Vec<Hit>,
+    /// Facet counts, if asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub facets: Option<Facets>,
@@ -496,6 +560,7 @@ impl Engine {
 
     /// Company ids for a free-text query, best first (coordinator view, no
     /// filters): what the search evaluation ranks, with or without bigrams.
+    #[cfg(any(test, feature = "testkit"))]
     pub(crate) fn search_ranking(
         &self,
         text: &str,

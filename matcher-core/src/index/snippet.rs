@@ -27,7 +27,9 @@ const WINDOW_CHARS: usize = 120;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Snippet {
+    /// The field it comes from: `capabilities`, `products` or `equipment`.
     pub field: String,
+    /// The piece of the field's text, at most about 120 characters around the hits.
     pub text: String,
     /// UTF-8 byte offsets.
     pub highlights: Vec<[usize; 2]>,

@@ -2,7 +2,7 @@
 //! first line to its last.
 //!
 //! A [`View`] pairs the tantivy searchers of one commit with the in-memory
-//! features ([`Records`]) of the same commit. A writer builds the next view
+//! features (`Records`) of the same commit. A writer builds the next view
 //! privately (a copy of the records, the new commit, a reloaded searcher)
 //! and publishes it with one atomic pointer swap; a request loads the
 //! current view once ([`super::Engine::view`]) and passes it down. Nothing
@@ -12,7 +12,7 @@
 //! a privacy check made at the start of a request holds to its end.
 //!
 //! The view also carries the BM25 statistics a portal is scored with
-//! ([`PublicStats`]): over public documents only, so a portal's scores do
+//! (`PublicStats`): over public documents only, so a portal's scores do
 //! not move when restricted companies come and go.
 
 use std::borrow::Cow;

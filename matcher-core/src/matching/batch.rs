@@ -14,14 +14,19 @@ use crate::index::{Engine, EngineError, Role};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchLine {
+    /// The need's id.
     pub need_id: String,
+    /// Its best candidates, best first.
     pub matches: Vec<BatchMatch>,
 }
 
+/// One candidate of a batch line: just enough to join with the records.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchMatch {
+    /// The company's id.
     pub company_id: String,
+    /// Its score, as a match gives it.
     pub score: f32,
 }
 

@@ -20,13 +20,21 @@ use crate::model::{Need, NeedStatus};
 /// Need id → company id → grade.
 pub type Qrels = HashMap<String, HashMap<String, u8>>;
 
+/// The quality of one configuration of the method over a judged set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
+    /// Which step of the method (see [`steps`]).
     pub name: String,
+    /// Judged needs averaged over.
     pub needs: usize,
+    /// Mean nDCG@10 (gain 2^grade − 1).
     pub ndcg_at_10: f64,
+    /// Mean share of the grade ≥ 1 companies in the top 50.
     pub recall_at_50: f64,
+    /// Mean reciprocal rank of the first company graded ≥ 2.
     pub mrr: f64,
+    /// Mean share of the grade ≥ 1 companies among the candidates before
+    /// rescoring: what the candidate cut loses.
     pub candidate_recall: f64,
 }
 
@@ -209,8 +217,10 @@ pub enum EvalSet {
 }
 
 impl EvalSet {
+    /// Every set, in report order.
     pub const ALL: [EvalSet; 3] = [EvalSet::Fixtures, EvalSet::BlindTune, EvalSet::BlindTest];
 
+    /// The set's name on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             EvalSet::Fixtures => "fixtures",
@@ -219,6 +229,7 @@ impl EvalSet {
         }
     }
 
+    /// The set named `s`, if any.
     pub fn parse(s: &str) -> Option<EvalSet> {
         EvalSet::ALL.into_iter().find(|x| x.name() == s.trim())
     }
@@ -236,11 +247,15 @@ impl EvalSet {
 /// The metrics of one set, with what was loaded for it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SetReport {
+    /// The set's name.
     pub set: String,
+    /// Companies indexed for it.
     pub companies: usize,
     /// Needs of the set (after the split), judged or not.
     pub needs: usize,
+    /// Records of the set that did not validate.
     pub rejected: usize,
+    /// One row per step of the method.
     pub metrics: Vec<Metrics>,
 }
 

@@ -17,10 +17,15 @@ use crate::index::{Engine, EngineError, View};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
+    /// The term, as the index spells it.
     pub term: String,
+    /// The company field it was found in (`capabilities`, `products`, `equipment`).
     pub field: String,
+    /// The field's text at `start..end`, as written.
     pub text: String,
+    /// Byte offset into the field's text.
     pub start: usize,
+    /// Byte offset just past the term.
     pub end: usize,
 }
 
@@ -42,18 +47,27 @@ pub struct ConceptEvidence {
     pub source: String,
 }
 
+/// Why a company was matched to a need: the evidence each signal found, and
+/// one sentence built from the strongest of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     /// One sentence for the coordinator.
     pub why: String,
+    /// Need terms in the company's fields, each field's in order of first occurrence.
     pub terms: Vec<Evidence>,
+    /// Need concepts the company meets, and how.
     pub concepts: Vec<ConceptEvidence>,
+    /// The company's machines that match the equipment the need wants.
     pub equipment: Vec<String>,
+    /// The company's JSIC codes in a division the need wants, with their names.
     pub industry_codes: Vec<String>,
+    /// Distance from the need's origin (its owner, or its first municipality).
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub distance_km: Option<f64>,
+    /// The company is in the need's municipality.
     pub same_municipality: bool,
+    /// The company's municipality, by name.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub municipality: Option<String>,
 }

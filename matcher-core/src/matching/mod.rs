@@ -11,9 +11,13 @@
 
 pub mod batch;
 mod constraints;
+#[cfg(any(test, feature = "testkit"))]
 pub mod eval;
 pub mod explain;
+#[cfg(feature = "testkit")]
 pub mod signals;
+#[cfg(not(feature = "testkit"))]
+pub(crate) mod signals;
 pub mod weights;
 
 use ndarray::{Array1, Array2, Axis};
@@ -53,11 +57,14 @@ pub const MAX_TOP_K: usize = 200;
 /// What to compute, beyond the default.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MatchOptions {
+    /// How many matches to return (1 to [`MAX_TOP_K`]).
     pub top_k: usize,
     /// Compute reciprocal scores for candidates with open needs.
     pub mutual: bool,
     /// Rank by the mutual score instead of the one-way score.
     pub rank_by_mutual: bool,
+    /// Give each match its evidence and "why" sentence (read from stored
+    /// evidence; the one per-match cost worth switching off in batches).
     pub explain: bool,
     /// Ablation switches for evaluation (all on in production).
     pub ablation: Ablation,
@@ -78,19 +85,25 @@ impl Default for MatchOptions {
 /// Parts of the method that can be switched off to measure what each adds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ablation {
+    /// Hard constraints (region, certifications) filter candidates.
     pub constraints: bool,
+    /// Query terms are expanded with their synonyms.
     pub synonyms: bool,
+    /// The concept channel retrieves and the concept signal scores.
     pub concepts: bool,
+    /// Candidates are rescored by every signal (else ranked by text BM25 alone).
     pub rescore: bool,
 }
 
 impl Ablation {
+    /// The whole method: what production runs.
     pub const FULL: Ablation = Ablation {
         constraints: true,
         synonyms: true,
         concepts: true,
         rescore: true,
     };
+    /// Text BM25 alone: the baseline the evaluation compares against.
     pub const BM25: Ablation = Ablation {
         constraints: false,
         synonyms: false,
@@ -103,10 +116,18 @@ impl Ablation {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Signal))]
 pub struct SignalScore {
+    /// The signal (`text`, `concepts`, `equipment`, `jsic`, `geography`,
+    /// `freshness`, `size`).
     pub name: &'static str,
+    /// Its value for this company, 0 to 1.
     pub value: f32,
+    /// Its weight for this need: the configured weight renormalized over the
+    /// signals that apply.
     pub weight: f32,
+    /// `weight × value`: its share of the score.
     pub contribution: f32,
+    /// Whether the need gives the signal anything to judge (no wanted
+    /// equipment: the equipment signal does not apply and weighs nothing).
     pub applies: bool,
 }
 
@@ -116,9 +137,12 @@ pub struct SignalScore {
 pub struct Mutual {
     /// The candidate's open need best served by the need's owner.
     pub need_id: String,
+    /// How well the need's owner serves that need.
     pub reverse_score: f32,
     /// Harmonic mean of both directions.
     pub score: f32,
+    /// Both directions reach the configured threshold: a two-way fit worth a
+    /// coordinator's call.
     pub is_mutual: bool,
 }
 
@@ -126,14 +150,23 @@ pub struct Mutual {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Match {
+    /// The candidate company's id.
     pub company_id: String,
+    /// Its name.
     pub name: String,
+    /// The weighted sum of the signals, 0 to 1 (the text signal is relative
+    /// to the need's best candidate, so a score ranks within one need).
     pub score: f32,
+    /// Its profile was not confirmed within the configured months: check before
+    /// proposing it.
     pub stale: bool,
+    /// Every signal's value and share of the score, in a fixed order.
     pub signals: Vec<SignalScore>,
+    /// The reciprocal score, if asked for and the candidate has open needs.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub mutual: Option<Mutual>,
+    /// The evidence and the "why" sentence, if asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub explanation: Option<Explanation>,
@@ -143,9 +176,11 @@ pub struct Match {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatchResult {
+    /// The need's id (`adhoc` for an unsaved need without one).
     pub need_id: String,
     /// Candidates rescored (after privacy and hard filters).
     pub candidates: usize,
+    /// The best candidates, best first; ties broken by company id.
     pub matches: Vec<Match>,
 }
 
@@ -189,8 +224,10 @@ pub(crate) struct PreparedNeed<'a> {
     pub owner_slot: Option<u32>,
 }
 
+/// A match request the engine refuses.
 #[derive(Debug, thiserror::Error)]
 pub enum MatchError {
+    /// `top_k` outside 1 to [`MAX_TOP_K`].
     #[error("top_k {0} is out of range 1..={MAX_TOP_K}")]
     TopK(usize),
 }
@@ -942,12 +979,16 @@ fn totals(m: &Array2<f32>, w: &Array1<f32>) -> Array1<f32> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Opportunity {
+    /// The need's id.
     pub need_id: String,
+    /// Its title, to list it.
     pub title: String,
+    /// The company's score as a candidate for the need.
     pub score: f32,
     /// The company's rank among all candidates for this need.
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub rank: usize,
+    /// Why the company fits, if asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub explanation: Option<Explanation>,

@@ -14,12 +14,19 @@ use crate::model::{Date, GeoPoint, JsicCode, MunicipalityCode};
 /// addresses a signal by a bare number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Signal {
+    /// The need's words in the profile.
     Text = 0,
+    /// The need's concepts met by the company's.
     Concepts = 1,
+    /// The machines the need names.
     Equipment = 2,
+    /// The company's industry against the wanted ones.
     Jsic = 3,
+    /// Nearness to the need's origin.
     Geography = 4,
+    /// How recently the profile was confirmed.
     Freshness = 5,
+    /// Company size against the size the need hints at.
     Size = 6,
 }
 
@@ -167,6 +174,7 @@ impl WantedJsic {
         WantedJsic { groups }
     }
 
+    /// No wanted industry: the JSIC signal does not apply.
     pub fn is_empty(&self) -> bool {
         self.groups.is_empty()
     }
@@ -238,6 +246,8 @@ pub enum SizeHint {
     Prototype,
 }
 
+/// The size of partner a need's text implies: words of volume or of
+/// prototyping, and none when it says both or neither.
 pub fn size_hint(text: &str) -> Option<SizeHint> {
     const VOLUME: &[&str] = &["量産", "大ロット", "月産", "年間数万", "万個"];
     const PROTO: &[&str] = &["試作", "1個から", "一品", "小ロット", "単品"];
@@ -250,6 +260,8 @@ pub fn size_hint(text: &str) -> Option<SizeHint> {
     }
 }
 
+/// How well a company of `employees` fits `hint`, 0 to 1 (0.5 when the
+/// size is unknown: neither rewarded nor punished).
 pub fn size_fit(hint: SizeHint, employees: Option<u32>) -> f32 {
     let Some(n) = employees else { return 0.5 };
     match hint {
@@ -283,7 +295,9 @@ pub fn equipment_match<'a>(wanted: &'a [String], have: &[String]) -> (f32, Vec<&
 /// One need concept and how the company meets it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConceptHit {
+    /// The need's concept.
     pub want: ConceptId,
+    /// The company's concept that meets it.
     pub have: ConceptId,
     /// Where `have` stands to `want` in the hierarchy.
     pub relation: Relation,
@@ -310,6 +324,7 @@ pub struct WantedConcepts {
 }
 
 impl WantedConcepts {
+    /// Work out how every concept of `ontology` meets each of the need's.
     pub fn new(
         ontology: &Ontology,
         relations: &RelationWeights,

@@ -13,12 +13,19 @@ use crate::concepts::{NeedScoping, Relation};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Weights {
+    /// The need's words in the profile (BM25, relative to the best candidate).
     pub text: f32,
+    /// The need's capability concepts met by the company's, through the hierarchy.
     pub concepts: f32,
+    /// The machines the need names, among the company's.
     pub equipment: f32,
+    /// The company's industry against the wanted industries.
     pub jsic: f32,
+    /// Nearness to the need's origin.
     pub geography: f32,
+    /// How recently the profile was confirmed.
     pub freshness: f32,
+    /// The company's size against a size the need hints at.
     pub size: f32,
 }
 
@@ -63,8 +70,11 @@ impl Weights {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FieldBoosts {
+    /// The capabilities text: what a company says it does, weighed most.
     pub capabilities: f32,
+    /// The products text.
     pub products: f32,
+    /// Equipment names, makers and models.
     pub equipment: f32,
     /// The name in portal search.
     pub name_search: f32,
@@ -89,9 +99,13 @@ impl Default for FieldBoosts {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RelationWeights {
+    /// The wanted concept itself.
     pub exact: f32,
+    /// A narrower one: the company does a specific kind of what is wanted.
     pub narrower: f32,
+    /// A broader one: it may or may not do the specific kind.
     pub broader: f32,
+    /// A concept with a common parent: related work, a weak hint.
     pub sibling: f32,
 }
 
@@ -123,7 +137,9 @@ impl RelationWeights {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GeographyDecay {
+    /// Kilometres over which the signal falls to 1/e.
     pub decay_km: f32,
+    /// Added in the owner's own municipality, where a visit costs nothing.
     pub same_municipality_bonus: f32,
 }
 
@@ -155,6 +171,7 @@ pub enum WantedIndustries {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MatchConfig {
+    /// How much each signal counts.
     pub weights: Weights,
     /// Candidates taken from the index before rescoring.
     pub candidates: usize,
@@ -166,8 +183,11 @@ pub struct MatchConfig {
     pub wanted_industries: WantedIndustries,
     /// Profiles not confirmed for this many months are stale.
     pub stale_months: u32,
+    /// BM25 field boosts, shared with portal search.
     pub fields: FieldBoosts,
+    /// How much each hierarchy relation of a concept counts.
     pub relations: RelationWeights,
+    /// How the geography signal falls with distance.
     pub geography: GeographyDecay,
 }
 
@@ -187,18 +207,31 @@ impl Default for MatchConfig {
     }
 }
 
+/// Why a configuration file could not be used; the message names the file
+/// and, for a bad value, the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// What the operating system said.
         source: std::io::Error,
     },
+    /// The file is not valid TOML, has an unknown key or a value out of range.
     #[error("{path}: {message}")]
-    Parse { path: String, message: String },
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong, with the key.
+        message: String,
+    },
 }
 
 impl MatchConfig {
+    /// Read and validate a configuration file (`config/matcher.toml`'s format);
+    /// keys not given keep their defaults.
     pub fn load(path: &Path) -> Result<MatchConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
             path: path.display().to_string(),

@@ -53,6 +53,7 @@ impl RecordId {
         }
         Ok(RecordId(s.to_owned()))
     }
+    /// The id as written (ids are ASCII, compared byte for byte).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -78,9 +79,13 @@ string_newtype!(RecordId, RecordId::parse);
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JsicLevel {
+    /// A letter A–T (E: 製造業).
     Section,
+    /// Two digits (24: 金属製品製造業).
     Division,
+    /// Three digits (245).
     Group,
+    /// Four digits (2451), the finest level.
     Class,
 }
 
@@ -106,9 +111,11 @@ impl JsicCode {
         }
         Ok(JsicCode(t.to_owned()))
     }
+    /// The code as written (a letter or digits).
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The level, read from the code's length: a code carries its place in the hierarchy.
     pub fn level(&self) -> JsicLevel {
         match self.0.len() {
             1 => JsicLevel::Section,
@@ -173,6 +180,8 @@ impl MunicipalityCode {
     pub fn prefecture_code(self) -> MunicipalityCode {
         MunicipalityCode(self.0 / 1000 * 1000)
     }
+    /// A prefecture's own code (PP000) rather than a municipality's: a company
+    /// registered only to its prefecture.
     pub fn is_prefecture(self) -> bool {
         self.0 % 1000 == 0
     }
@@ -219,9 +228,11 @@ impl Date {
         }
         Ok(Date(days_from_civil(y, m, d)))
     }
+    /// The date `days` after 1970-01-01 (negative: before).
     pub fn from_days(days: i32) -> Date {
         Date(days)
     }
+    /// Days since 1970-01-01: dates compare and subtract as integers.
     pub fn days(self) -> i32 {
         self.0
     }

@@ -37,7 +37,9 @@ pub fn max_founded_year() -> u16 {
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct FieldError {
+    /// The field's path (`equipment[2].name`).
     pub field: String,
+    /// What is wrong and, where there is one, the value expected.
     pub reason: String,
 }
 

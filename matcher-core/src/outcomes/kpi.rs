@@ -23,8 +23,11 @@ pub const JST_OFFSET_SECS: i64 = 9 * 3600;
 /// A civil date (proleptic Gregorian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct CivilDate {
+    /// The year.
     pub year: i32,
+    /// 1 to 12.
     pub month: u32,
+    /// 1 to 31.
     pub day: u32,
 }
 
@@ -134,11 +137,17 @@ pub struct KpiRow {
     pub label: String,
     /// [`ALL_GROUP`] or a coordinator's key name.
     pub group: String,
+    /// Needs taken in during the period.
     pub needs_received: u32,
+    /// Pairs shortlisted (提案).
     pub proposals: u32,
+    /// Pairs moved to 連絡.
     pub contacts: u32,
+    /// Pairs moved to 面談.
     pub meetings: u32,
+    /// Pairs moved to 成約: the figure a city reports.
     pub deals: u32,
+    /// Pairs moved to 見送り.
     pub declined: u32,
     /// contacts / proposals.
     #[cfg_attr(feature = "openapi", schema(required = true))]

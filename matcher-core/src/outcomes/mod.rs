@@ -41,7 +41,9 @@ pub enum Change {
     NeedReceived,
     /// A pair moved to `to` (to [`Stage::Proposed`]: it was shortlisted).
     Moved {
+        /// The new stage.
         to: Stage,
+        /// Why, for a move to 見送り.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(feature = "openapi", schema(nullable = false))]
         reason: Option<DeclineReason>,
@@ -50,7 +52,10 @@ pub enum Change {
         text: String,
     },
     /// A note on a pair, without a move.
-    Note { text: String },
+    Note {
+        /// The note.
+        text: String,
+    },
 }
 
 /// One journal line.
@@ -64,10 +69,13 @@ pub struct Event {
     pub at: i64,
     /// The API key's name.
     pub who: String,
+    /// The need.
     pub need_id: RecordId,
+    /// The company of the pair, if the change is about one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub company_id: Option<RecordId>,
+    /// What changed.
     pub change: Change,
 }
 
@@ -75,14 +83,19 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pair {
+    /// The need.
     pub need_id: RecordId,
+    /// The shortlisted company.
     pub company_id: RecordId,
+    /// Where the pair stands.
     pub stage: Stage,
     /// When it reached its stage.
     pub since: i64,
     /// Who shortlisted it, and when.
     pub proposed_by: String,
+    /// When it was shortlisted (Unix time, seconds).
     pub proposed_at: i64,
+    /// Why it was declined, at 見送り.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub reason: Option<DeclineReason>,
@@ -96,10 +109,19 @@ pub struct Pair {
 /// Why an event was not recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum OutcomeError {
+    /// The state machine refuses the move.
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// A field of the request is invalid (no author, a note too long, a
+    /// company where none belongs or none where one does).
     #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The journal could not be written: nothing was recorded.
     #[error(transparent)]
     Journal(#[from] JournalError),
 }
@@ -107,9 +129,13 @@ pub enum OutcomeError {
 /// A change asked for by a caller (the store adds seq and time).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
+    /// Who asks (the key's name): recorded with the event.
     pub who: String,
+    /// The need.
     pub need_id: RecordId,
+    /// The company, for a move or a note on a pair; none for a need taken in.
     pub company_id: Option<RecordId>,
+    /// What changes.
     pub change: Change,
 }
 

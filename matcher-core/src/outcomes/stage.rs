@@ -163,26 +163,47 @@ impl DeclineReason {
 /// A move the state machine refuses. The message says what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
+    /// A move of a pair that was never shortlisted.
     #[error("{company} is not on the shortlist of {need}: add it first (it starts at 提案)")]
-    NotShortlisted { need: String, company: String },
+    NotShortlisted {
+        /// The need.
+        need: String,
+        /// The company.
+        company: String,
+    },
+    /// Shortlisting a pair that is already on the shortlist.
     #[error("{company} is already on the shortlist of {need} (at {stage})")]
     AlreadyShortlisted {
+        /// The need.
         need: String,
+        /// The company.
         company: String,
+        /// Where the pair stands.
         stage: Stage,
     },
+    /// A move out of 成約 or 見送り, which end a pair.
     #[error("the pair is finished at {from}: no move leaves {from}")]
-    Finished { from: Stage },
+    Finished {
+        /// The final stage.
+        from: Stage,
+    },
+    /// A move the state machine does not allow (backwards, or skipping on).
     #[error("cannot move from {from} to {to}: {hint}")]
     Illegal {
+        /// Where the pair stands.
         from: Stage,
+        /// Where it was asked to go.
         to: Stage,
+        /// The moves allowed from `from`.
         hint: String,
     },
+    /// 見送り without a reason: the KPIs count declines by reason.
     #[error("見送り needs a reason: one of {0}")]
     MissingReason(String),
+    /// A reason with a move other than 見送り.
     #[error("a reason is given only with 見送り (declined)")]
     ReasonWithoutDecline,
+    /// その他 without saying what: a reason nobody can read later.
     #[error("the reason その他 (other) needs a free-text explanation")]
     OtherNeedsText,
 }
