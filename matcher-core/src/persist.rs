@@ -82,11 +82,13 @@ pub enum SnapshotError {
     /// Not a snapshot file, or cut short.
     #[error("not a matcher snapshot (bad magic or truncated header)")]
     BadHeader,
-    /// Written by another version of the snapshot format.
-    #[error("snapshot version {found}, expected {SNAPSHOT_VERSION}")]
+    /// Written by another version of the file's format.
+    #[error("format version {found}, this build reads {expected}")]
     Version {
         /// The file's version.
         found: u32,
+        /// The version this build reads.
+        expected: u32,
     },
     /// Taken at other commits than the indexes are at (a crash between a
     /// commit and the next save, or a folder copied piecemeal).
@@ -180,27 +182,8 @@ pub(crate) fn save_matching(
 pub(crate) fn load_matching(
     path: &Path,
 ) -> Result<Vec<std::sync::Arc<SegmentPostings>>, SnapshotError> {
-    let buf = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(SnapshotError::Missing),
-        Err(e) => return Err(e.into()),
-    };
-    if buf.len() < MATCHING_HEADER || buf.get(..8) != Some(&MATCHING_MAGIC[..]) {
-        return Err(SnapshotError::BadHeader);
-    }
-    let version = u32_at(&buf, 8);
-    if version != MATCHING_VERSION {
-        return Err(SnapshotError::Version { found: version });
-    }
-    let len = u64_at(&buf, 12) as usize;
-    let crc = u32_at(&buf, 20);
-    let payload = buf
-        .get(MATCHING_HEADER..)
-        .filter(|p| p.len() == len)
-        .ok_or(SnapshotError::Checksum)?;
-    if crc32fast::hash(payload) != crc {
-        return Err(SnapshotError::Checksum);
-    }
+    let buf = read_versioned(path, MATCHING_MAGIC, MATCHING_VERSION, MATCHING_HEADER)?;
+    let payload = checked_payload(&buf, MATCHING_HEADER, 12)?;
     let (segments, _): (Vec<SegmentPostings>, _) =
         bincode::serde::decode_from_slice(payload, config())
             .map_err(|e| SnapshotError::Codec(e.to_string()))?;
@@ -211,6 +194,47 @@ pub(crate) fn load_matching(
             std::sync::Arc::new(s)
         })
         .collect())
+}
+
+/// The file at `path` if it starts with `magic` and `version` (u32 LE)
+/// and holds at least a `header`.
+fn read_versioned(
+    path: &Path,
+    magic: &[u8; 8],
+    version: u32,
+    header: usize,
+) -> Result<Vec<u8>, SnapshotError> {
+    let buf = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(SnapshotError::Missing),
+        Err(e) => return Err(e.into()),
+    };
+    if buf.len() < header || buf.get(..8) != Some(&magic[..]) {
+        return Err(SnapshotError::BadHeader);
+    }
+    let found = u32_at(&buf, 8);
+    if found != version {
+        return Err(SnapshotError::Version {
+            found,
+            expected: version,
+        });
+    }
+    Ok(buf)
+}
+
+/// The payload after a `header` whose payload length (u64 LE) and CRC32
+/// (u32 LE) stand at `at`, checked against both.
+fn checked_payload(buf: &[u8], header: usize, at: usize) -> Result<&[u8], SnapshotError> {
+    let len = u64_at(buf, at) as usize;
+    let crc = u32_at(buf, at + 8);
+    let payload = buf
+        .get(header..)
+        .filter(|p| p.len() == len)
+        .ok_or(SnapshotError::Checksum)?;
+    if crc32fast::hash(payload) != crc {
+        return Err(SnapshotError::Checksum);
+    }
+    Ok(payload)
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -245,31 +269,12 @@ fn commit_at(buf: &[u8], at: usize) -> CommitId {
 
 /// Load a snapshot, checking it against the indexes' current commits.
 pub fn load(path: &Path, want: [CommitId; 2]) -> Result<Records, SnapshotError> {
-    let buf = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(SnapshotError::Missing),
-        Err(e) => return Err(e.into()),
-    };
-    if buf.len() < HEADER || &buf[..8] != MAGIC {
-        return Err(SnapshotError::BadHeader);
-    }
-    let version = u32_at(&buf, 8);
-    if version != SNAPSHOT_VERSION {
-        return Err(SnapshotError::Version { found: version });
-    }
+    let buf = read_versioned(path, MAGIC, SNAPSHOT_VERSION, HEADER)?;
     let found = [commit_at(&buf, 12), commit_at(&buf, 36)];
     if found != want {
         return Err(SnapshotError::Stale { found, want });
     }
-    let len = u64_at(&buf, 60) as usize;
-    let crc = u32_at(&buf, 68);
-    let payload = buf
-        .get(HEADER..)
-        .filter(|p| p.len() == len)
-        .ok_or(SnapshotError::Checksum)?;
-    if crc32fast::hash(payload) != crc {
-        return Err(SnapshotError::Checksum);
-    }
+    let payload = checked_payload(&buf, HEADER, 60)?;
     let (records, _): (Records, _) = bincode::serde::decode_from_slice(payload, config())
         .map_err(|e| SnapshotError::Codec(e.to_string()))?;
     let counts = (records.companies.len(), records.needs.len());
@@ -363,7 +368,7 @@ mod tests {
         std::fs::write(&p, &b).unwrap();
         assert!(matches!(
             load(&p, at),
-            Err(SnapshotError::Version { found: 99 })
+            Err(SnapshotError::Version { found: 99, .. })
         ));
     }
 }
