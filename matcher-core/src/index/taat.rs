@@ -18,36 +18,13 @@
 //! `doc → slot` map), so deleted documents never score and the top-M
 //! selection that follows reads the packed filter keys by the same index.
 
-#[cfg(test)]
-use std::sync::Arc;
-
-#[cfg(test)]
-use tantivy::fieldnorm::FieldNormReader;
-#[cfg(test)]
-use tantivy::postings::{Postings, TermInfo};
-#[cfg(test)]
-use tantivy::query::Bm25Weight;
-#[cfg(test)]
-use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
-#[cfg(test)]
-use tantivy::{DocSet, InvertedIndexReader, TERMINATED};
 
 use super::search::Role;
 use super::view::View;
 
 /// A slot number that no live document has.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
-
-/// One field's readers and BM25 length normalization, resolved once per
-/// call of [`accumulate_tantivy`].
-#[cfg(test)]
-struct FieldReaders {
-    field: Field,
-    avg_fieldnorm: f32,
-    /// Per segment: the inverted index and the field norms.
-    segments: Vec<(Arc<InvertedIndexReader>, FieldNormReader)>,
-}
 
 /// `Σ boost × BM25(term)` over `clauses`, per company slot, in `acc`
 /// (which must cover every slot of the view; it is added to, not cleared).
@@ -71,82 +48,98 @@ pub(crate) fn accumulate(
     )
 }
 
-/// [`accumulate`] over tantivy's own postings and statistics: the
-/// reference the matching index is tested against.
-#[cfg(test)]
-pub(crate) fn accumulate_tantivy(
-    v: &View,
-    role: Role,
-    clauses: &[(Term, f32)],
-    acc: &mut [f32],
-) -> tantivy::Result<()> {
-    let stats = v.statistics(role);
-    let total_docs = stats.total_num_docs()?;
-    let segments = v.companies.segment_readers();
-    let mut fields: Vec<FieldReaders> = Vec::with_capacity(4);
-    let mut infos: Vec<(usize, TermInfo)> = Vec::with_capacity(segments.len());
-    for (term, boost) in clauses {
-        let field = term.field();
-        let fr = match fields.iter().position(|f| f.field == field) {
-            Some(i) => &fields[i],
-            None => {
-                let tokens = stats.total_num_tokens(field)?;
-                let mut readers = Vec::with_capacity(segments.len());
-                for seg in segments {
-                    let norms = match seg.fieldnorms_readers().get_field(field)? {
-                        Some(r) => r,
-                        None => FieldNormReader::constant(seg.max_doc(), 1),
-                    };
-                    readers.push((seg.inverted_index(field)?, norms));
-                }
-                fields.push(FieldReaders {
-                    field,
-                    avg_fieldnorm: tokens as f32 / total_docs as f32,
-                    segments: readers,
-                });
-                &fields[fields.len() - 1]
-            }
-        };
-        infos.clear();
-        for (ord, (inverted, _)) in fr.segments.iter().enumerate() {
-            if let Some(info) = inverted.get_term_info(term)? {
-                infos.push((ord, info));
-            }
-        }
-        if infos.is_empty() {
-            continue;
-        }
-        let doc_freq = match role {
-            Role::Coordinator | Role::Admin => {
-                infos.iter().map(|(_, i)| u64::from(i.doc_freq)).sum()
-            }
-            Role::Public => stats.doc_freq(term)?,
-        };
-        let weight =
-            Bm25Weight::for_one_term_without_explain(doc_freq, total_docs, fr.avg_fieldnorm);
-        for (ord, info) in &infos {
-            let Some((inverted, norms)) = fr.segments.get(*ord) else {
-                continue;
-            };
-            let mut postings =
-                inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-            let slots = v.doc_slots(*ord);
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                let slot = slots.get(doc as usize).copied().unwrap_or(NO_SLOT);
-                if let Some(a) = acc.get_mut(slot as usize) {
-                    *a += weight.score(norms.fieldnorm_id(doc), postings.term_freq()) * boost;
-                }
-                doc = postings.advance();
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use tantivy::fieldnorm::FieldNormReader;
+    use tantivy::postings::{Postings, TermInfo};
+    use tantivy::query::Bm25Weight;
+    use tantivy::schema::{Field, IndexRecordOption};
+    use tantivy::{DocSet, InvertedIndexReader, Term, TERMINATED};
+
+    use crate::index::view::View;
+
+    /// One field's readers and BM25 length normalization, resolved once per
+    /// call of [`accumulate_tantivy`].
+    struct FieldReaders {
+        field: Field,
+        avg_fieldnorm: f32,
+        /// Per segment: the inverted index and the field norms.
+        segments: Vec<(Arc<InvertedIndexReader>, FieldNormReader)>,
+    }
+
+    /// [`accumulate`] over tantivy's own postings and statistics: the
+    /// reference the matching index is tested against.
+    fn accumulate_tantivy(
+        v: &View,
+        role: Role,
+        clauses: &[(Term, f32)],
+        acc: &mut [f32],
+    ) -> tantivy::Result<()> {
+        let stats = v.statistics(role);
+        let total_docs = stats.total_num_docs()?;
+        let segments = v.companies.segment_readers();
+        let mut fields: Vec<FieldReaders> = Vec::with_capacity(4);
+        let mut infos: Vec<(usize, TermInfo)> = Vec::with_capacity(segments.len());
+        for (term, boost) in clauses {
+            let field = term.field();
+            let fr = match fields.iter().position(|f| f.field == field) {
+                Some(i) => &fields[i],
+                None => {
+                    let tokens = stats.total_num_tokens(field)?;
+                    let mut readers = Vec::with_capacity(segments.len());
+                    for seg in segments {
+                        let norms = match seg.fieldnorms_readers().get_field(field)? {
+                            Some(r) => r,
+                            None => FieldNormReader::constant(seg.max_doc(), 1),
+                        };
+                        readers.push((seg.inverted_index(field)?, norms));
+                    }
+                    fields.push(FieldReaders {
+                        field,
+                        avg_fieldnorm: tokens as f32 / total_docs as f32,
+                        segments: readers,
+                    });
+                    &fields[fields.len() - 1]
+                }
+            };
+            infos.clear();
+            for (ord, (inverted, _)) in fr.segments.iter().enumerate() {
+                if let Some(info) = inverted.get_term_info(term)? {
+                    infos.push((ord, info));
+                }
+            }
+            if infos.is_empty() {
+                continue;
+            }
+            let doc_freq = match role {
+                Role::Coordinator | Role::Admin => {
+                    infos.iter().map(|(_, i)| u64::from(i.doc_freq)).sum()
+                }
+                Role::Public => stats.doc_freq(term)?,
+            };
+            let weight =
+                Bm25Weight::for_one_term_without_explain(doc_freq, total_docs, fr.avg_fieldnorm);
+            for (ord, info) in &infos {
+                let Some((inverted, norms)) = fr.segments.get(*ord) else {
+                    continue;
+                };
+                let mut postings =
+                    inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+                let slots = v.doc_slots(*ord);
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    let slot = slots.get(doc as usize).copied().unwrap_or(NO_SLOT);
+                    if let Some(a) = acc.get_mut(slot as usize) {
+                        *a += weight.score(norms.fieldnorm_id(doc), postings.term_freq()) * boost;
+                    }
+                    doc = postings.advance();
+                }
+            }
+        }
+        Ok(())
+    }
 
     use crate::index::Role;
     use crate::matching::Ablation;
@@ -189,7 +182,7 @@ mod tests {
                     let n = v.records.filter_keys.len();
                     let (mut ours, mut theirs) = (vec![0.0f32; n], vec![0.0f32; n]);
                     super::accumulate(&v, role, &clauses, &mut ours).expect("ours");
-                    super::accumulate_tantivy(&v, role, &clauses, &mut theirs).expect("theirs");
+                    accumulate_tantivy(&v, role, &clauses, &mut theirs).expect("theirs");
                     for (slot, (a, b)) in ours.iter().zip(&theirs).enumerate() {
                         assert_eq!(
                             a.to_bits(),
