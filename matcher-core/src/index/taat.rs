@@ -58,6 +58,7 @@ mod tests {
     use tantivy::schema::{Field, IndexRecordOption};
     use tantivy::{DocSet, InvertedIndexReader, Term, TERMINATED};
 
+    use super::NO_SLOT;
     use crate::index::view::View;
 
     /// One field's readers and BM25 length normalization, resolved once per
