@@ -134,6 +134,7 @@ fn signal_benches(c: &mut Criterion) {
                     signals::concept_similarity(
                         &ctx.ontology,
                         &ctx.match_config.relations,
+                        &ctx.match_config.requirements,
                         &need_concepts,
                         &f.concepts,
                     )

@@ -412,7 +412,9 @@ fn scope_weight(kind: Option<ScopeKind>, need: Option<&NeedScoping>) -> f32 {
         Some(ScopeKind::Outsourced) => 0.2,
         Some(ScopeKind::Optional) => need.map_or(1.0, |n| n.optional_weight),
         Some(ScopeKind::SelfDescription) => need.map_or(0.0, |n| n.self_weight),
-        Some(ScopeKind::Refused | ScopeKind::Excluded | ScopeKind::InHouse) => 0.0,
+        Some(
+            ScopeKind::Refused | ScopeKind::Excluded | ScopeKind::InHouse | ScopeKind::Replaced,
+        ) => 0.0,
     }
 }
 
@@ -843,6 +845,24 @@ impl Ontology {
             mentions.extend(self.extract_equipment(e));
         }
         mentions
+    }
+
+    /// The set without the concepts that a narrower concept of the set
+    /// states at least as firmly: 機械加工 stated along with 5軸加工 is one
+    /// requirement, the narrower one. A broad requirement with only a
+    /// nice-to-have narrower one (機械加工、できれば5軸) stays.
+    pub fn most_specific(&self, set: &ConceptSet) -> ConceptSet {
+        ConceptSet(
+            set.0
+                .iter()
+                .filter(|&&(c, w)| {
+                    !set.0
+                        .iter()
+                        .any(|&(d, dw)| d != c && dw >= w && self.ancestors(d).contains(&c))
+                })
+                .copied()
+                .collect(),
+        )
     }
 
     /// Concept ids to index for a set: each concept and all its ancestors,

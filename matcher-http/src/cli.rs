@@ -407,6 +407,9 @@ pub fn concepts(env: &Env, text: &str, json: bool, need: bool) -> CliResult {
                     "  (out of scope: not counted — done or supplied in-house)"
                 }
                 Some(ScopeKind::Excluded) => "  (out of scope: not counted — excluded)",
+                Some(ScopeKind::Replaced) => {
+                    "  (out of scope: not counted — the method being replaced)"
+                }
                 Some(ScopeKind::Refused) => "  (out of scope: not counted — not offered)",
                 None => "",
             }

@@ -352,6 +352,23 @@ async fn a_coordinator_goes_from_search_to_a_deal_and_the_kpis_follow() {
         .await
         .unwrap()
         .is_empty());
+    // The first candidate's requirement checklist: each stated requirement
+    // of the need, met (✓) or lacking (✗).
+    let mut reqs = Vec::new();
+    for e in c
+        .find_all(Locator::Css("li.candidate:first-child li.requirement"))
+        .await
+        .unwrap()
+    {
+        reqs.push(e.text().await.unwrap());
+    }
+    assert!(reqs.iter().any(|r| r.contains("チタン")), "{reqs:?}");
+    assert!(reqs.iter().any(|r| r.starts_with('✓')), "{reqs:?}");
+    assert!(
+        reqs.iter()
+            .all(|r| r.starts_with('✓') || r.starts_with('✗')),
+        "{reqs:?}"
+    );
     shot(&c, "candidates").await;
 
     // Shortlist the first candidate, then move it to 成約 one stage at a time.

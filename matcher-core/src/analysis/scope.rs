@@ -38,6 +38,9 @@ pub enum ScopeKind {
     /// A need's owner does it itself or supplies it (塗装は当社で行います,
     /// アルマイトはこちらで手配します, 木型は支給します): not wanted.
     InHouse,
+    /// How a need's owner makes the part today, the method it wants to
+    /// replace (いま溶接で作っている部品を…, 板金からの置き換え): not wanted.
+    Replaced,
     /// A need would like it but does not require it (できれば, 尚可,
     /// 望ましい, 歓迎, あればなお良い).
     Optional,
@@ -246,6 +249,54 @@ const IN_HOUSE: &[&str] = &[
     "自社でやり",
     "支給",
 ];
+/// How a part is made today, after the method (いま溶接で作っている):
+/// a clause with one of these and a [`CURRENT_TIME`] word before it names
+/// the method a need wants to replace. Without the time word the method
+/// may be a requirement (アルミで作っている部品の塗装: アルミ is wanted).
+const CURRENT_METHOD: &[&str] = &[
+    "で作っている",
+    "で作ってい",
+    "で作られている",
+    "で製作している",
+    "で製作してい",
+    "で製造している",
+    "で製造してい",
+    "で加工している",
+    "で加工してい",
+    "で対応している",
+    "で対応してい",
+    "で成形している",
+    "で成形してい",
+    "で行っている",
+    "で行ってい",
+    "で外注している",
+    "で調達している",
+];
+/// Words that put a method in the present (いま, 現在, 従来).
+const CURRENT_TIME: &[&str] = &[
+    "いま",
+    "今は",
+    "今、",
+    "現在",
+    "現状",
+    "従来",
+    "これまで",
+    "今まで",
+    "現行",
+];
+/// A replacement, after the method replaced (溶接品の置き換え, 板金からの切り替え).
+const REPLACED_BY: &[&str] = &[
+    "からの置き換え",
+    "からの置換",
+    "からの切り替え",
+    "からの切替",
+    "から置き換え",
+    "から切り替え",
+    "の置き換え",
+    "の代替",
+    "に代わる",
+    "に替わる",
+];
 /// A nice-to-have that follows what it qualifies: the clause text before
 /// the marker (経験があれば尚可, 測れる方法が望ましい).
 const OPTIONAL_AFTER: &[&str] = &[
@@ -387,6 +438,8 @@ fn markers(is_need: bool) -> Option<&'static aho_corasick::AhoCorasick> {
                 SELF_SUBJECTS,
                 SELF_PREDICATES,
                 IN_HOUSE,
+                CURRENT_METHOD,
+                REPLACED_BY,
                 OPTIONAL_AFTER,
                 OPTIONAL_BEFORE,
                 &["から", "より"],
@@ -628,9 +681,13 @@ fn need_clause(text: &str, cs: usize, ce: usize, out: &mut Vec<Scope>) -> bool {
         !(w == "以外" && (rest.starts_with('に') || rest.starts_with('も')))
     });
     let in_house = first_of(clause, IN_HOUSE, |_, _| true);
+    let replaced = first_of(clause, CURRENT_METHOD, |_, _| true)
+        .filter(|&(p, _)| CURRENT_TIME.iter().any(|t| clause[..p].contains(t)))
+        .or_else(|| first_of(clause, REPLACED_BY, |_, _| true));
     let before = [
         excluded.map(|(p, _)| (p, ScopeKind::Excluded)),
         in_house.map(|(p, _)| (p, ScopeKind::InHouse)),
+        replaced.map(|(p, _)| (p, ScopeKind::Replaced)),
         first_of(clause, OPTIONAL_AFTER, |_, _| true).map(|(p, _)| (p, ScopeKind::Optional)),
     ]
     .into_iter()
@@ -737,7 +794,7 @@ mod tests {
         );
     }
 
-    use ScopeKind::{Excluded, InHouse, Optional, SelfDescription};
+    use ScopeKind::{Excluded, InHouse, Optional, Replaced, SelfDescription};
 
     #[test]
     fn every_form_of_self_description() {
@@ -851,6 +908,23 @@ mod tests {
         // 当社でも: the owner could, but asks for it all
         let t = "ボス部の旋削は当社でもできますが、歯切りを含めてお願いしたいです。";
         assert!(spans(t, true).is_empty());
+    }
+
+    /// The method a need replaces is not what it asks for; a material
+    /// named with a method and no time word still is.
+    #[test]
+    fn the_method_being_replaced_is_not_wanted() {
+        let t = "今期から、いま溶接で作っている重い部品を、型に流して一体物にしてくれるパートナー企業を探しています。";
+        assert_eq!(spans(t, true), [("いま溶接", Replaced)]);
+        let t = "現在は板金で製作しているカバーを、樹脂成形に切り替えたいと考えています。";
+        assert_eq!(spans(t, true), [("現在は板金", Replaced)]);
+        let t = "従来は削り出しで対応していた部品を、鍛造で作れないか検討しています。";
+        assert_eq!(spans(t, true), [("従来は削り出し", Replaced)]);
+        assert_eq!(spans("溶接品の置き換え", true), [("溶接品", Replaced)]);
+        let t = "板金からの切り替えを検討中です。";
+        assert_eq!(spans(t, true), [("板金", Replaced)]);
+        // no time word: the material is part of the request
+        assert!(spans("アルミで作っている部品の塗装をお願いしたい。", true).is_empty());
     }
 
     #[test]

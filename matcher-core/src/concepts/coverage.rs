@@ -630,6 +630,7 @@ fn out_of_scope(kind: Option<ScopeKind>, is_need: bool) -> bool {
             ScopeKind::SelfDescription
             | ScopeKind::Excluded
             | ScopeKind::InHouse
+            | ScopeKind::Replaced
             | ScopeKind::Optional,
         ) => is_need,
     }

@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::signals::{self, N_SIGNALS};
 use super::weights::RelationWeights;
 use super::PreparedNeed;
-use crate::concepts::Relation;
+use crate::analysis::scope::ScopeKind;
+use crate::concepts::{ConceptId, ConceptSet, Mention, Relation};
 use crate::index::evidence::{Cited, FIELDS};
 use crate::index::records::CompanyFeatures;
 use crate::index::{Engine, EngineError, View};
@@ -47,6 +48,69 @@ pub struct ConceptEvidence {
     pub source: String,
 }
 
+/// Whether a company meets one requirement the need states.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequirementVerdict {
+    /// What the need asks for: a concept's name, or a machine it names.
+    pub wanted: String,
+    /// The concept's kind (`process`, `service`, `product`, `material`,
+    /// `market`, `certification`), or `equipment` for a machine.
+    pub kind: String,
+    /// Only a nice-to-have (できれば, 尚可): not counted in
+    /// [`Explanation::met`] and [`Explanation::required`].
+    pub optional: bool,
+    /// The company meets it: it offers the concept itself, a narrower or a
+    /// broader one firmly enough (relation strength × mention weight at
+    /// least `requirements.met_at`; outsourced work or a sibling is not
+    /// enough), or owns the machine.
+    pub met: bool,
+    /// What of the company's comes closest: a concept's name or a machine;
+    /// none when nothing relates.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub by: Option<String>,
+    /// How `by` stands to the wanted concept (none for a machine).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub relation: Option<Relation>,
+    /// Relation strength × the company's mention weight (1 for an owned
+    /// machine), 0 when nothing relates.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
+    pub strength: f32,
+}
+
+/// A requirement the need states in words, as matching judged it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Stated {
+    /// The concept asked for.
+    pub concept: ConceptId,
+    /// Named only in a nice-to-have.
+    pub optional: bool,
+}
+
+/// The requirements among a need's judged concepts: those stated in words
+/// (a head word's guess is not shown to a coordinator as a requirement),
+/// required when one such mention is in the request itself, optional when
+/// only nice-to-haves name them.
+pub(crate) fn stated(judged: &ConceptSet, mentions: &[Mention]) -> Vec<Stated> {
+    judged
+        .0
+        .iter()
+        .filter(|&&(_, w)| w > 0.0)
+        .filter_map(|&(concept, _)| {
+            let mut named = mentions
+                .iter()
+                .filter(|m| m.concept == concept && !m.head_word && m.weight > 0.0)
+                .peekable();
+            named.peek()?;
+            let required = named.any(|m| m.scope != Some(ScopeKind::Optional));
+            Some(Stated {
+                concept,
+                optional: !required,
+            })
+        })
+        .collect()
+}
+
 /// Why a company was matched to a need: the evidence each signal found, and
 /// one sentence built from the strongest of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +122,13 @@ pub struct Explanation {
     pub terms: Vec<Evidence>,
     /// Need concepts the company meets, and how.
     pub concepts: Vec<ConceptEvidence>,
+    /// Each requirement the need states (its concepts named in words, then
+    /// the machines it names), met or lacking: required ones first.
+    pub requirements: Vec<RequirementVerdict>,
+    /// How many of the required (not optional) requirements are met.
+    pub met: usize,
+    /// How many requirements are required.
+    pub required: usize,
     /// The company's machines that match the equipment the need wants.
     pub equipment: Vec<String>,
     /// The company's JSIC codes in a division the need wants, with their names.
@@ -107,6 +178,7 @@ impl Engine {
         let (_, hits) = signals::concept_similarity(
             ontology,
             &self.ctx.match_config.relations,
+            &self.ctx.match_config.requirements,
             &p.concepts,
             &f.concepts,
         );
@@ -164,8 +236,12 @@ impl Engine {
             .taxonomy
             .municipality(f.municipality)
             .map(|m| m.name.clone());
+        let requirements = self.verdicts(p, &concepts, &equipment);
+        let required = requirements.iter().filter(|r| !r.optional).count();
+        let met = requirements.iter().filter(|r| !r.optional && r.met).count();
         let why = sentence(
             &ctx.match_config.relations,
+            &requirements,
             &concepts,
             &terms,
             &equipment,
@@ -179,12 +255,62 @@ impl Engine {
             why,
             terms,
             concepts,
+            requirements,
+            met,
+            required,
             equipment,
             industry_codes,
             distance_km,
             same_municipality,
             municipality,
         }
+    }
+}
+
+impl Engine {
+    /// Each stated requirement of `p` judged against the company's concept
+    /// evidence and its matching machines: required first, then optional,
+    /// each in the need's order.
+    fn verdicts(
+        &self,
+        p: &PreparedNeed,
+        concepts: &[ConceptEvidence],
+        equipment: &[String],
+    ) -> Vec<RequirementVerdict> {
+        let ontology = &self.ctx.ontology;
+        let config = &self.ctx.match_config;
+        let mut out: Vec<RequirementVerdict> = p
+            .stated
+            .iter()
+            .map(|s| {
+                let concept = ontology.concept(s.concept);
+                let hit = concepts.iter().find(|c| c.wanted == concept.name);
+                let strength = hit.map_or(0.0, |h| config.relations.of(h.relation) * h.weight);
+                RequirementVerdict {
+                    wanted: concept.name.clone(),
+                    kind: concept.kind.clone(),
+                    optional: s.optional,
+                    met: hit.is_some() && strength >= config.requirements.met_at,
+                    by: hit.map(|h| h.have.clone()),
+                    relation: hit.map(|h| h.relation),
+                    strength,
+                }
+            })
+            .collect();
+        for (wanted, key) in p.need.equipment.iter().zip(&p.wanted_equipment) {
+            let owned = equipment.iter().any(|e| e == key);
+            out.push(RequirementVerdict {
+                wanted: wanted.clone(),
+                kind: "equipment".into(),
+                optional: false,
+                met: owned,
+                by: owned.then(|| wanted.clone()),
+                relation: None,
+                strength: if owned { 1.0 } else { 0.0 },
+            });
+        }
+        out.sort_by_key(|r| r.optional);
+        out
     }
 }
 
@@ -214,6 +340,7 @@ fn term_evidence(e: &Cited<'_>, p: &PreparedNeed) -> Vec<Evidence> {
 #[allow(clippy::too_many_arguments)]
 fn sentence(
     relations: &RelationWeights,
+    requirements: &[RequirementVerdict],
     concepts: &[ConceptEvidence],
     terms: &[Evidence],
     equipment: &[String],
@@ -224,6 +351,22 @@ fn sentence(
     row: &[f32; N_SIGNALS],
 ) -> String {
     let mut parts: Vec<String> = Vec::new();
+    let required: Vec<&RequirementVerdict> = requirements.iter().filter(|r| !r.optional).collect();
+    let lacking: Vec<&str> = required
+        .iter()
+        .filter(|r| !r.met)
+        .map(|r| r.wanted.as_str())
+        .collect();
+    if required.len() >= 2 && lacking.is_empty() {
+        parts.push(format!("要件{}件すべてを満たす", required.len()));
+    } else if !lacking.is_empty() {
+        parts.push(format!(
+            "要件{}件中{}件を満たす（不足: {}）",
+            required.len(),
+            required.len() - lacking.len(),
+            lacking.join("・")
+        ));
+    }
     let mut shown: Vec<String> = concepts
         .iter()
         .filter(|c| relations.of(c.relation) * c.weight >= WHY_MIN_SCORE)
@@ -324,6 +467,7 @@ mod tests {
                 let (_, hits) = signals::concept_similarity(
                     &ctx.ontology,
                     &ctx.match_config.relations,
+                    &ctx.match_config.requirements,
                     &p.concepts,
                     &f.concepts,
                 );
@@ -356,6 +500,104 @@ mod tests {
             }
             Ok(self.explanation(p, f, row, terms, concepts))
         }
+    }
+
+    /// Each requirement a need states is judged for every match: required
+    /// and optional told apart, a head word's guess left out, the method
+    /// being replaced not asked for, "met" agreeing with the concept
+    /// evidence, and the sentence naming exactly what is lacking.
+    #[test]
+    fn explanations_judge_each_stated_requirement() {
+        let dir = fixtures::fixtures_dir();
+        let ctx = Arc::new(Context::load(&dir).expect("fixtures context"));
+        let e = Engine::in_memory(ctx.clone()).expect("engine");
+        fixtures::load_into(&e, &dir).expect("load fixtures");
+        let need: crate::Need = serde_json::from_value(serde_json::json!({
+            "id": "t-req", "kind": "subcontracting", "title": "チタン部品の5軸加工",
+            "text": "いま溶接で作っている医療機器向けのチタン製部品を、5軸加工で削り出してくれる会社を探しています。アルマイトもできれば尚可です。",
+            "equipment": ["5軸マシニングセンタ"],
+        }))
+        .expect("need");
+        let opts = crate::MatchOptions {
+            top_k: 20,
+            ..Default::default()
+        };
+        let r = e
+            .match_need(&need, Role::Coordinator, &opts)
+            .expect("match");
+        assert!(r.matches.len() >= 10);
+        let o = &ctx.ontology;
+        let name = |id: &str| o.concept(o.id(id).expect("concept")).name.clone();
+        let (mut all_met, mut some_lacking) = (0, 0);
+        for m in &r.matches {
+            let x = m.explanation.as_ref().expect("explained");
+            let wanted: Vec<(&str, bool)> = x
+                .requirements
+                .iter()
+                .map(|q| (q.wanted.as_str(), q.optional))
+                .collect();
+            for required in [name("titanium"), name("medical_device"), name("five_axis")] {
+                assert!(wanted.contains(&(required.as_str(), false)), "{wanted:?}");
+            }
+            assert!(
+                wanted.contains(&(name("anodizing").as_str(), true)),
+                "{wanted:?}"
+            );
+            assert!(
+                wanted.contains(&("5軸マシニングセンタ", false)),
+                "{wanted:?}"
+            );
+            // the method the owner replaces is not a requirement
+            assert!(
+                !wanted.iter().any(|(w, _)| *w == name("welding")),
+                "{wanted:?}"
+            );
+            // required ones first
+            let first_optional = x.requirements.iter().position(|q| q.optional);
+            assert!(first_optional.is_none_or(|i| x.requirements[i..].iter().all(|q| q.optional)));
+            assert_eq!(
+                x.required,
+                x.requirements.iter().filter(|q| !q.optional).count()
+            );
+            for q in &x.requirements {
+                if q.kind == "equipment" {
+                    // the need names one machine
+                    assert_eq!(q.met, !x.equipment.is_empty());
+                    continue;
+                }
+                let ev = x.concepts.iter().find(|c| c.wanted == q.wanted);
+                assert_eq!(q.by.as_ref(), ev.map(|c| &c.have), "{}", q.wanted);
+                let strength = ev.map_or(0.0, |c| {
+                    ctx.match_config.relations.of(c.relation) * c.weight
+                });
+                assert_eq!(q.met, strength >= ctx.match_config.requirements.met_at);
+            }
+            let lacking: Vec<&str> = x
+                .requirements
+                .iter()
+                .filter(|q| !q.optional && !q.met)
+                .map(|q| q.wanted.as_str())
+                .collect();
+            assert_eq!(x.met, x.required - lacking.len());
+            if lacking.is_empty() {
+                all_met += 1;
+                assert!(
+                    x.why
+                        .starts_with(&format!("要件{}件すべてを満たす", x.required)),
+                    "{}",
+                    x.why
+                );
+            } else {
+                some_lacking += 1;
+                let said = format!("（不足: {}）", lacking.join("・"));
+                assert!(x.why.contains(&said), "{} / {said}", x.why);
+            }
+        }
+        // the fixtures hold both kinds of candidate for this need
+        assert!(
+            all_met + some_lacking == r.matches.len() && some_lacking > 0,
+            "{all_met} {some_lacking}"
+        );
     }
 
     /// Every fixture need against every fixture company (not only the

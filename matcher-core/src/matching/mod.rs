@@ -217,6 +217,9 @@ pub(crate) struct PreparedNeed<'a> {
     pub concept_query: ConceptSet,
     /// `concepts` with their relation to every ontology concept, for rescoring.
     pub wanted: signals::WantedConcepts,
+    /// The requirements the need states in words (not guessed from a head
+    /// word), each judged in explanations: met or lacking.
+    pub stated: Vec<explain::Stated>,
     pub origin: Option<(GeoPoint, Option<MunicipalityCode>)>,
     pub wanted_jsic: signals::WantedJsic,
     pub wanted_equipment: Vec<String>,
@@ -304,21 +307,29 @@ impl Engine {
         // Mentions retrieve candidates with their own weights; the similarity
         // signal also weighs what kind of concept it is (a process says more
         // than a material) and how rare it is among companies.
-        let (concepts, concept_query) = if ab.concepts {
-            let all = ctx.ontology.need_concepts_scoped(need, scoping);
-            let weighted = all
+        let (concepts, concept_query, stated) = if ab.concepts {
+            let mentions = ctx.ontology.need_mentions_scoped(need, scoping);
+            let all = ConceptSet::from_mentions(&mentions);
+            let req = &ctx.match_config.requirements;
+            let stated = if req.most_specific {
+                ctx.ontology.most_specific(&all)
+            } else {
+                all.clone()
+            };
+            let weighted = stated
                 .0
                 .iter()
                 .map(|&(c, w)| {
-                    (
-                        c,
-                        w * ctx.ontology.kind_weight(c) * (0.5 + rec.concept_idf(c, role)),
-                    )
+                    let kind = req.of_kind(&ctx.ontology.concept(c).kind);
+                    let rarity = (0.5 + rec.concept_idf(c, role)).powf(req.rarity);
+                    (c, w * kind * rarity)
                 })
                 .collect();
-            (ConceptSet(weighted), all)
+            let weighted = ConceptSet(weighted);
+            let stated = explain::stated(&weighted, &mentions);
+            (weighted, all, stated)
         } else {
-            (ConceptSet::default(), ConceptSet::default())
+            (ConceptSet::default(), ConceptSet::default(), Vec::new())
         };
         let owner_slot = need
             .company_id
@@ -351,14 +362,19 @@ impl Engine {
                 WantedIndustries::None => signals::WantedJsic::default(),
             }
         };
-        let wanted =
-            signals::WantedConcepts::new(&ctx.ontology, &ctx.match_config.relations, &concepts);
+        let wanted = signals::WantedConcepts::new(
+            &ctx.ontology,
+            &ctx.match_config.relations,
+            &ctx.match_config.requirements,
+            &concepts,
+        );
         PreparedNeed {
             need,
             terms,
             concepts,
             concept_query,
             wanted,
+            stated,
             origin,
             wanted_jsic,
             wanted_equipment: need

@@ -4,7 +4,7 @@
 //! equipment has no equipment signal, and its weight is shared among the
 //! signals that do apply rather than dragging every score down.
 
-use super::weights::{GeographyDecay, RelationWeights};
+use super::weights::{GeographyDecay, RelationWeights, RequirementWeights};
 use crate::concepts::{ConceptId, ConceptSet, Ontology, Relation};
 use crate::index::records::CompanyFeatures;
 use crate::model::{Date, GeoPoint, JsicCode, MunicipalityCode};
@@ -313,6 +313,30 @@ impl ConceptHit {
     }
 }
 
+/// How well a company meets a need's requirements, as one number: the
+/// weighted mean of each requirement's best strength, blended with the
+/// weighted share of requirements met (`all_met` of it). `parts` gives each
+/// requirement's weight and its best strength (0 when unmet).
+fn requirement_score(req: &RequirementWeights, parts: impl Iterator<Item = (f32, f32)>) -> f32 {
+    let (mut num, mut met, mut den) = (0.0f32, 0.0f32, 0.0f32);
+    for (weight, best) in parts {
+        den += weight;
+        if best > 0.0 {
+            num += weight * best;
+            if best >= req.met_at {
+                met += weight;
+            }
+        }
+    }
+    if den == 0.0 {
+        0.0
+    } else if req.all_met == 0.0 {
+        num / den
+    } else {
+        (1.0 - req.all_met) * (num / den) + req.all_met * (met / den)
+    }
+}
+
 /// A need's concepts with their relation to every concept of the
 /// ontology worked out once: rescoring asks for hundreds of candidates
 /// how each of their concepts stands to each wanted one, and the hierarchy
@@ -321,6 +345,7 @@ pub struct WantedConcepts {
     /// (wanted concept, its weight, the strength of every ontology concept
     /// as a company's concept for it: 0 when unrelated).
     wants: Vec<(ConceptId, f32, Vec<f32>)>,
+    requirements: RequirementWeights,
 }
 
 impl WantedConcepts {
@@ -328,6 +353,7 @@ impl WantedConcepts {
     pub fn new(
         ontology: &Ontology,
         relations: &RelationWeights,
+        requirements: &RequirementWeights,
         need: &ConceptSet,
     ) -> WantedConcepts {
         let n = ontology.len();
@@ -346,50 +372,44 @@ impl WantedConcepts {
                     (want, weight, table)
                 })
                 .collect(),
+            requirements: *requirements,
         }
     }
 
     /// [`concept_similarity`]'s score, from the tables: the same number.
     pub fn similarity(&self, company: &ConceptSet) -> f32 {
-        let mut num = 0.0f32;
-        let mut den = 0.0f32;
-        for (_, weight, table) in &self.wants {
-            den += weight;
-            let mut best = 0.0f32;
-            for &(have, hw) in &company.0 {
-                let Some(&strength) = table.get(have as usize) else {
-                    continue;
-                };
-                let score = strength * hw.min(1.0);
-                if score > best {
-                    best = score;
+        requirement_score(
+            &self.requirements,
+            self.wants.iter().map(|(_, weight, table)| {
+                let mut best = 0.0f32;
+                for &(have, hw) in &company.0 {
+                    let Some(&strength) = table.get(have as usize) else {
+                        continue;
+                    };
+                    let score = strength * hw.min(1.0);
+                    if score > best {
+                        best = score;
+                    }
                 }
-            }
-            if best > 0.0 {
-                num += weight * best;
-            }
-        }
-        if den == 0.0 {
-            0.0
-        } else {
-            num / den
-        }
+                (*weight, best)
+            }),
+        )
     }
 }
 
-/// Hierarchy-aware concept similarity (exact > narrower > broader > sibling).
-/// `need` carries final weights (mention × kind × rarity, see `prepare_need`).
+/// Hierarchy-aware concept similarity (exact > narrower > broader > sibling)
+/// over the need's requirements, and the best hit for each requirement met
+/// at all. `need` carries final weights (see `prepare_need`).
 pub fn concept_similarity(
     ontology: &Ontology,
     relations: &RelationWeights,
+    requirements: &RequirementWeights,
     need: &ConceptSet,
     company: &ConceptSet,
 ) -> (f32, Vec<ConceptHit>) {
-    let mut num = 0.0f32;
-    let mut den = 0.0f32;
     let mut hits = Vec::new();
+    let mut parts = Vec::with_capacity(need.0.len());
     for &(want, weight) in &need.0 {
-        den += weight;
         let mut best: Option<ConceptHit> = None;
         for &(have, hw) in &company.0 {
             let Some(relation) = ontology.relation_of(want, have) else {
@@ -405,16 +425,12 @@ pub fn concept_similarity(
                 best = Some(hit);
             }
         }
+        parts.push((weight, best.as_ref().map_or(0.0, |b| b.score(relations))));
         if let Some(b) = best {
-            num += weight * b.score(relations);
             hits.push(b);
         }
     }
-    if den == 0.0 {
-        (0.0, hits)
-    } else {
-        (num / den, hits)
-    }
+    (requirement_score(requirements, parts.into_iter()), hits)
 }
 
 #[cfg(test)]
@@ -436,11 +452,15 @@ mod tests {
         for n in &needs {
             let want = o.need_concepts(n);
             let rw = RelationWeights::default();
-            let tables = WantedConcepts::new(o, &rw, &want);
+            let req = RequirementWeights {
+                all_met: 0.4,
+                ..RequirementWeights::default()
+            };
+            let tables = WantedConcepts::new(o, &rw, &req, &want);
             for c in &companies {
                 let have =
                     crate::index::records::CompanyFeatures::new(c, &ctx.taxonomy, o).concepts;
-                let a = concept_similarity(o, &rw, &want, &have).0;
+                let a = concept_similarity(o, &rw, &req, &want, &have).0;
                 assert_eq!(tables.similarity(&have).to_bits(), a.to_bits());
                 nonzero += usize::from(a > 0.0);
             }

@@ -132,6 +132,66 @@ impl RelationWeights {
     }
 }
 
+/// How a need's stated requirements (its concepts) weigh against each
+/// other, and how the concepts signal turns "how many are met, how well"
+/// into one number. A buyer needs every requirement it states, so a
+/// material or a market it names is not a quarter of a process; what the
+/// text says is optional weighs less through the scoping instead.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequirementWeights {
+    /// A process, service or product the need asks for.
+    pub process: f32,
+    /// A material it must work with.
+    pub material: f32,
+    /// A market or client industry it must have served.
+    pub market: f32,
+    /// Anything else (a certification named in the text, …).
+    pub other: f32,
+    /// How much rarer concepts outweigh common ones: each requirement's
+    /// weight is multiplied by `(0.5 + idf)^rarity` (0: every requirement
+    /// alike; 1: in proportion to its inverse document frequency).
+    pub rarity: f32,
+    /// A concept stated together with a narrower one (機械加工 and 5軸加工)
+    /// is one requirement, the narrower one, not two.
+    pub most_specific: bool,
+    /// The share of the concepts signal given to the weighted fraction of
+    /// requirements met (at least `met_at`); the rest is the weighted mean
+    /// of how well each is met.
+    pub all_met: f32,
+    /// The strength (relation × the company's mention weight) from which
+    /// a requirement counts as met.
+    pub met_at: f32,
+}
+
+impl Default for RequirementWeights {
+    fn default() -> Self {
+        RequirementWeights {
+            process: 1.0,
+            material: 0.35,
+            market: 0.25,
+            other: 0.2,
+            rarity: 1.0,
+            most_specific: false,
+            all_met: 0.0,
+            met_at: 0.5,
+        }
+    }
+}
+
+impl RequirementWeights {
+    /// The weight of a requirement of concept kind `kind` (the ontology's
+    /// `kind` field).
+    pub fn of_kind(&self, kind: &str) -> f32 {
+        match kind {
+            "process" | "service" | "product" => self.process,
+            "material" => self.material,
+            "market" => self.market,
+            _ => self.other,
+        }
+    }
+}
+
 /// The geography signal: `exp(-km / decay_km)`, plus a bonus in the
 /// owner's own municipality (capped at 1).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -189,6 +249,8 @@ pub struct MatchConfig {
     pub relations: RelationWeights,
     /// How the geography signal falls with distance.
     pub geography: GeographyDecay,
+    /// How a need's requirements weigh and count as met.
+    pub requirements: RequirementWeights,
 }
 
 impl Default for MatchConfig {
@@ -203,6 +265,7 @@ impl Default for MatchConfig {
             fields: FieldBoosts::default(),
             relations: RelationWeights::default(),
             geography: GeographyDecay::default(),
+            requirements: RequirementWeights::default(),
         }
     }
 }
@@ -283,6 +346,13 @@ impl MatchConfig {
             ("relations.narrower", r.narrower, 1.0),
             ("relations.broader", r.broader, 1.0),
             ("relations.sibling", r.sibling, 1.0),
+            ("requirements.process", cfg.requirements.process, f32::MAX),
+            ("requirements.material", cfg.requirements.material, f32::MAX),
+            ("requirements.market", cfg.requirements.market, f32::MAX),
+            ("requirements.other", cfg.requirements.other, f32::MAX),
+            ("requirements.rarity", cfg.requirements.rarity, 4.0),
+            ("requirements.all_met", cfg.requirements.all_met, 1.0),
+            ("requirements.met_at", cfg.requirements.met_at, 1.0),
             (
                 "geography.same_municipality_bonus",
                 g.same_municipality_bonus,
@@ -293,7 +363,11 @@ impl MatchConfig {
             if !v.is_finite() || !(0.0..=max).contains(&v) {
                 return Err(invalid(format!(
                     "{name} is {v}: it must be a number from 0{}",
-                    if max == 1.0 { " to 1" } else { " up" }
+                    if max == f32::MAX {
+                        " up".to_owned()
+                    } else {
+                        format!(" to {max}")
+                    }
                 )));
             }
         }

@@ -624,6 +624,17 @@ fn candidate_list(
                         }
                         @if let Some(x) = &m.explanation {
                             p.why { (x.why) }
+                            @if !x.requirements.is_empty() {
+                                ul.requirements aria-label="要件の充足" {
+                                    @for q in &x.requirements {
+                                        li.requirement.met[q.met].lacking[!q.met].optional[q.optional] {
+                                            (if q.met { "✓ " } else { "✗ " }) (q.wanted)
+                                            @if q.optional { "（任意）" }
+                                            @if let Some(by) = q.by.as_ref().filter(|b| **b != q.wanted) { " ← " (by) }
+                                        }
+                                    }
+                                }
+                            }
                             @if let Some(c) = c {
                                 @let marks: Vec<(usize, usize)> = x.terms.iter().filter(|t| t.field == "capabilities").map(|t| (t.start, t.end)).collect();
                                 p.profile { (layout::highlighted(&c.capabilities, &marks)) }
