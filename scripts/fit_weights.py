@@ -39,15 +39,22 @@ PARAMS = [
     ("relations", "narrower", 1.0),
     ("relations", "broader", 1.0),
     ("relations", "sibling", 1.0),
+    ("requirements", "material", None),
+    ("requirements", "market", None),
+    ("requirements", "rarity", 4.0),
+    ("requirements", "all_met", 1.0),
 ]
+# A parameter at 0 cannot move by a factor: these are the values it tries from there.
+FROM_ZERO = [0.1, 0.2, 0.4]
 STEPS = [0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 2.0]
 MIN_GAIN = 0.002
 ROUNDS = 3
 
 START = {
-    "weights": {"text": 0.45, "concepts": 0.35, "equipment": 0.10, "jsic": 0.06,
+    "weights": {"text": 0.45, "concepts": 0.35, "equipment": 0.10, "jsic": 0.09,
                 "geography": 0.04, "freshness": 0.03, "size": 0.02},
     "relations": {"exact": 1.0, "narrower": 0.8, "broader": 0.5, "sibling": 0.3},
+    "requirements": {"material": 0.35, "market": 0.25, "rarity": 1.0, "all_met": 0.0},
 }
 
 
@@ -115,8 +122,7 @@ def main():
         for table, key, cap in PARAMS:
             cur = cfg[table][key]
             cand = None
-            for step in STEPS:
-                v = cur * step
+            for v in ([cur * step for step in STEPS] if cur else FROM_ZERO):
                 if cap is not None:
                     v = min(v, cap)
                 if v == cur:
@@ -144,7 +150,7 @@ def main():
         row = {"param": f"{table}.{key}", "value": cfg[table][key]}
         for step in (0.5, 2.0):
             trial = copy.deepcopy(cfg)
-            v = cfg[table][key] * step
+            v = cfg[table][key] * step if cfg[table][key] else FROM_ZERO[0] * step
             trial[table][key] = min(v, cap) if cap is not None else v
             row[f"x{step}"] = score(trial)[0]
         sens.append(row)

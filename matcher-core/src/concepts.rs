@@ -387,6 +387,10 @@ pub struct NeedScoping {
     pub self_text_weight: f32,
     /// Which head words evoke concepts in a need.
     pub head_words: NeedHeadWords,
+    /// Weight of a concept a need evokes only through a head word (a
+    /// guess: 精度 alone may or may not ask for 精密加工), against 1 for a
+    /// surface form. Profiles use 0.5.
+    pub head_weight: f32,
     /// Whether a self-description opened by its topic (当社は…で、) runs to
     /// the end of its sentence (see [`crate::analysis::scope::need_scopes`]).
     pub self_to_sentence_end: bool,
@@ -400,6 +404,7 @@ impl Default for NeedScoping {
             self_weight: 0.0,
             self_text_weight: 0.0,
             head_words: NeedHeadWords::Distinctive,
+            head_weight: HEAD_WEIGHT,
             self_to_sentence_end: false,
         }
     }
@@ -748,7 +753,8 @@ impl Ontology {
                     continue;
                 }
                 let scope = scope_at(sc, t.start, t.end);
-                let weight = HEAD_WEIGHT * scope_weight(scope, need);
+                let head = need.map_or(HEAD_WEIGHT, |n| n.head_weight);
+                let weight = head * scope_weight(scope, need);
                 for &c in cs {
                     out.push(Mention {
                         concept: c,

@@ -327,6 +327,7 @@ impl MatchConfig {
             sc.optional_text_weight,
             sc.self_weight,
             sc.self_text_weight,
+            sc.head_weight,
         ]
         .iter()
         .any(|w| !w.is_finite() || !(0.0..=1.0).contains(w))
