@@ -43,6 +43,7 @@ PARAMS = [
     ("requirements", "market", None),
     ("requirements", "rarity", 4.0),
     ("requirements", "all_met", 1.0),
+    ("scoping", "head_weight", 1.0),
 ]
 # A parameter at 0 cannot move by a factor: these are the values it tries from there.
 FROM_ZERO = [0.1, 0.2, 0.4]
@@ -55,6 +56,7 @@ START = {
                 "geography": 0.04, "freshness": 0.03, "size": 0.02},
     "relations": {"exact": 1.0, "narrower": 0.8, "broader": 0.5, "sibling": 0.3},
     "requirements": {"material": 0.35, "market": 0.25, "rarity": 1.0, "all_met": 0.0},
+    "scoping": {"head_weight": 0.5},
 }
 
 
