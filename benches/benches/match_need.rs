@@ -1,5 +1,5 @@
 //! One need end to end: analyze, candidates from the index, rescore,
-//! explanations, top-20 (`Engine::match_need` with the default options,
+//! explanations, top-20 (`Matcher::match_need` with the default options,
 //! coordinator role) at 10k and 100k companies.
 //!
 //! `cargo bench -p matcher-benches --bench match_need`
@@ -41,6 +41,7 @@ fn match_need(c: &mut Criterion) {
                 i += 1;
                 black_box(
                     engine
+                        .matcher()
                         .match_need(black_box(need), Role::Coordinator, &opts)
                         .expect("match"),
                 )
@@ -56,6 +57,7 @@ fn match_need(c: &mut Criterion) {
                 i += 1;
                 black_box(
                     engine
+                        .matcher()
                         .match_need(black_box(need), Role::Coordinator, &no_explain)
                         .expect("match"),
                 )

@@ -11,7 +11,7 @@
 //!   deterministic pseudo-random (xorshift, fixed seed), 70 % positive;
 //!   every slot is admitted (a need without constraints), or one in three,
 //!   or one in fifty (a narrow region; the admitted list is made before
-//!   the measurement, as `Engine::admit` makes it once per need for both
+//!   the measurement, as `Matcher::admit` makes it once per need for both
 //!   channels). Throughput is in slots.
 //! - `channels/N` (N = 10,000 and 100,000 generated companies, seed
 //!   `DEFAULT_SEED`, indexed once in memory before the group): both
@@ -103,10 +103,10 @@ fn channels(c: &mut Criterion) {
         let t = std::time::Instant::now();
         let (engine, needs) = mb::memory_engine(ctx.clone(), n, NEEDS).expect("index");
         eprintln!("retrieval: {n} companies indexed in {:.1?}", t.elapsed());
-        let view = engine.view();
+        let matcher = engine.matcher();
         let prepared: Vec<_> = needs
             .iter()
-            .map(|need| bench_api::prepare(&engine, &view, need, Role::Coordinator))
+            .map(|need| bench_api::prepare(&matcher, need, Role::Coordinator))
             .collect();
         let mut g = c.benchmark_group("channels");
         g.sample_size(20);
@@ -115,7 +115,7 @@ fn channels(c: &mut Criterion) {
             b.iter(|| {
                 let p = &prepared[i % prepared.len()];
                 i += 1;
-                black_box(bench_api::channels(&engine, black_box(p)).expect("channels"))
+                black_box(bench_api::channels(black_box(p)).expect("channels"))
             })
         });
         g.finish();
@@ -125,14 +125,14 @@ fn channels(c: &mut Criterion) {
 fn explain(c: &mut Criterion) {
     let ctx = mb::context().expect("fixtures load");
     let (engine, needs) = mb::memory_engine(ctx, 10_000, NEEDS).expect("index");
-    let view = engine.view();
+    let matcher = engine.matcher();
     let prepared: Vec<_> = needs
         .iter()
-        .map(|need| bench_api::prepare(&engine, &view, need, Role::Coordinator))
+        .map(|need| bench_api::prepare(&matcher, need, Role::Coordinator))
         .collect();
     let tops: Vec<_> = prepared
         .iter()
-        .map(|p| bench_api::rank_top(&engine, p, TOP_K).expect("rank"))
+        .map(|p| bench_api::rank_top(p, TOP_K).expect("rank"))
         .collect();
     let explained: usize = tops.iter().map(|t| t.len()).sum();
     eprintln!(
@@ -146,7 +146,7 @@ fn explain(c: &mut Criterion) {
         b.iter(|| {
             let k = i % prepared.len();
             i += 1;
-            black_box(bench_api::explain_top(&engine, &prepared[k], &tops[k]).expect("explain"))
+            black_box(bench_api::explain_top(&prepared[k], &tops[k]).expect("explain"))
         })
     });
     g.finish();

@@ -4,7 +4,7 @@
 //! `cargo bench -p matcher-benches --bench scoring`
 //!
 //! - `rescore/1_thread/K`, `rescore/rayon/K` (K = 0, 100, 1,000, 10,000):
-//!   `Engine::rescore_slots` on the first K company slots of a 10k-company
+//!   `Matcher::rescore_slots` on the first K company slots of a 10k-company
 //!   in-memory engine. K = 0 is the per-need fixed cost (analysis of the
 //!   need, concepts, owner lookup) that every K includes. `1_thread` runs
 //!   inside a 1-thread rayon pool (`ThreadPoolBuilder::install`).
@@ -35,7 +35,8 @@ fn rescore(c: &mut Criterion) {
     let ctx = mb::context().expect("fixtures load");
     let (engine, needs) = mb::memory_engine(ctx, COMPANIES, 200).expect("index");
     let need = rich_need(&needs).clone();
-    let slots = engine.company_slots();
+    let matcher = engine.matcher();
+    let slots = matcher.company_slots();
     let one = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -46,10 +47,10 @@ fn rescore(c: &mut Criterion) {
         let s = &slots[..k.min(slots.len())];
         g.throughput(Throughput::Elements(k.max(1) as u64));
         g.bench_with_input(BenchmarkId::new("1_thread", k), s, |b, s| {
-            one.install(|| b.iter(|| black_box(engine.rescore_slots(&need, black_box(s)))))
+            one.install(|| b.iter(|| black_box(matcher.rescore_slots(&need, black_box(s)))))
         });
         g.bench_with_input(BenchmarkId::new("rayon", k), s, |b, s| {
-            b.iter(|| black_box(engine.rescore_slots(&need, black_box(s))))
+            b.iter(|| black_box(matcher.rescore_slots(&need, black_box(s))))
         });
     }
     g.finish();
@@ -57,6 +58,8 @@ fn rescore(c: &mut Criterion) {
 
 fn signal_benches(c: &mut Criterion) {
     let ctx = mb::context().expect("fixtures load");
+    // The signals with the default configuration, as an engine matches.
+    let config = matcher_core::MatchConfig::default();
     let cfg = matcher_core::generator::GeneratorConfig {
         companies: COMPANIES,
         needs: 200,
@@ -107,13 +110,7 @@ fn signal_benches(c: &mut Criterion) {
             feats
                 .iter()
                 .map(|f| {
-                    signals::geography(
-                        &ctx.match_config.geography,
-                        origin,
-                        Some(owner.municipality),
-                        f,
-                    )
-                    .0
+                    signals::geography(&config.geography, origin, Some(owner.municipality), f).0
                 })
                 .sum::<f32>()
         })
@@ -133,8 +130,8 @@ fn signal_benches(c: &mut Criterion) {
                 .map(|f| {
                     signals::concept_similarity(
                         &ctx.ontology,
-                        &ctx.match_config.relations,
-                        &ctx.match_config.requirements,
+                        &config.relations,
+                        &config.requirements,
                         &need_concepts,
                         &f.concepts,
                     )

@@ -15,7 +15,8 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use matcher_benches as mb;
 use matcher_core::generator::GeneratorConfig;
-use matcher_core::{persist, Engine};
+use matcher_core::index::persist;
+use matcher_core::Engine;
 
 const COMPANIES: usize = 10_000;
 

@@ -14,9 +14,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use matcher_benches::BoxError;
+use matcher_core::engine::COMMIT_BATCH;
 use matcher_core::generator::{Generator, GeneratorConfig};
 use matcher_core::index::schema::equipment_text;
-use matcher_core::index::COMMIT_BATCH;
 use matcher_core::model::{Company, Need, NeedStatus};
 use matcher_core::Context;
 use rayon::prelude::*;

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use matcher_core::engine::COMMIT_BATCH;
 use matcher_core::generator::{Generator, GeneratorConfig};
-use matcher_core::index::COMMIT_BATCH;
 use matcher_core::model::{Company, Need};
 use matcher_core::{fixtures, Context, Engine, EngineError};
 use rayon::prelude::*;
@@ -212,7 +212,7 @@ pub fn memory_engine(
         seed: DEFAULT_SEED,
     };
     index_corpus(&engine, &cfg, |_| {})?;
-    let needs = engine.needs();
+    let needs = engine.needs(matcher_core::Role::Coordinator);
     Ok((engine, needs))
 }
 

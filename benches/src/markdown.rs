@@ -163,7 +163,7 @@ pub fn render(r: &Report, notes: Option<&str>) -> String {
     let _ = writeln!(s, "\n## Single-need latency\n");
     let _ = writeln!(
         s,
-        "`Engine::match_need`, coordinator role, top-20, distinct \
+        "`Matcher::match_need`, coordinator role, top-20, distinct \
          generated needs called one after another on one thread (after 50 warm-up calls); \
          the rescoring inside a call uses the pool named. The first row is the target's \
          configuration; the last shows what explanations cost.\n"

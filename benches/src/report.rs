@@ -342,7 +342,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     // 5. Latency and batch.
     let engine = Engine::open(&data, ctx.clone())?;
     let (companies_n, _) = engine.counts();
-    let all_needs = engine.needs();
+    let all_needs = engine.needs(Role::Coordinator);
     let open_needs = all_needs
         .iter()
         .filter(|n| n.status == NeedStatus::Open)
@@ -379,13 +379,13 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     let t = Instant::now();
     let cancel = AtomicBool::new(false);
     let done = batch::run(
-        &engine,
+        &engine.matcher(),
         Role::Coordinator,
         10,
         &cancel,
         |l| {
             std::hint::black_box(l);
-            Ok(())
+            Ok::<(), std::convert::Infallible>(())
         },
         |_, _| {},
     )?;
@@ -418,7 +418,7 @@ pub fn run(args: Args) -> Result<(), BoxError> {
     } else {
         let pool = |l: &Latency| {
             format!(
-                "matcher p50, `Engine::match_need` top-{}, explanations {}, {}, {} needs",
+                "matcher p50, `Matcher::match_need` top-{}, explanations {}, {}, {} needs",
                 l.top_k,
                 if l.explain { "on" } else { "off" },
                 l.pool,
@@ -594,13 +594,13 @@ fn serving(source: String, m: Memory, companies: usize) -> ServingMemory {
 fn time_needs(engine: &Engine, needs: &[Need], opts: &MatchOptions) -> Result<Latency, BoxError> {
     // Warm-up: page in the index and the snapshot features.
     for n in needs.iter().take(50) {
-        engine.match_need(n, Role::Coordinator, opts)?;
+        engine.matcher().match_need(n, Role::Coordinator, opts)?;
     }
     let mut ms = Vec::with_capacity(needs.len());
     let mut cands = 0usize;
     for n in needs {
         let t = Instant::now();
-        let r = engine.match_need(n, Role::Coordinator, opts)?;
+        let r = engine.matcher().match_need(n, Role::Coordinator, opts)?;
         ms.push(t.elapsed().as_secs_f64() * 1e3);
         cands += r.candidates;
         std::hint::black_box(r);
@@ -704,9 +704,9 @@ pub fn probe(data: &Path, warmup: usize) -> Result<(), BoxError> {
     let open_secs = secs(t);
     let after_open = mb::memory(None);
     let opts = MatchOptions::default();
-    let needs = engine.needs();
+    let needs = engine.needs(Role::Coordinator);
     for n in needs.iter().take(warmup) {
-        engine.match_need(n, Role::Coordinator, &opts)?;
+        engine.matcher().match_need(n, Role::Coordinator, &opts)?;
     }
     let out = ProbeOut {
         context_load_secs,

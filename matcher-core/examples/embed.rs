@@ -117,9 +117,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         top_k: 3,
         ..Default::default()
     };
-    let portal = engine.match_need(&need, Role::Public, &opts)?;
+    let portal = engine.matcher().match_need(&need, Role::Public, &opts)?;
     print(&portal, "portal");
-    let coordinator = engine.match_need(&need, Role::Coordinator, &opts)?;
+    let coordinator = engine
+        .matcher()
+        .match_need(&need, Role::Coordinator, &opts)?;
     print(&coordinator, "coordinator");
     check(
         portal.matches.first().map(|m| m.company_id.as_str()) == Some("c-001"),
@@ -145,7 +147,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     engine.save_snapshot()?;
     drop(engine);
     let engine = Engine::open(&dir, ctx)?;
-    let again = engine.match_need(&need, Role::Public, &opts)?;
+    let again = engine.matcher().match_need(&need, Role::Public, &opts)?;
     check(again == portal, "the reopened folder answers the same")?;
     println!("\nreopened {}: same answer", dir.display());
     drop(engine);

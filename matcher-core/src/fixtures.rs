@@ -2,9 +2,41 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::engine::{Engine, EngineError};
 use crate::import::{self, Encoding, Format, Parsed};
 use crate::model::{Company, Need};
 use crate::taxonomy::Taxonomy;
+
+/// Why the sample data could not be read or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// A file of the fixtures folder could not be read.
+    #[error(
+        "cannot read {}: {source}; set MATCHER_FIXTURES to the repository's fixtures folder",
+        path.display()
+    )]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The engine refused the records or could not save its snapshot.
+    #[error("loading the sample data from {}: {source}", dir.display())]
+    Load {
+        /// The fixtures folder.
+        dir: PathBuf,
+        /// What the engine said.
+        source: EngineError,
+    },
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, FixtureError> {
+    std::fs::read(path).map_err(|source| FixtureError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
 
 /// The fixtures folder: `MATCHER_FIXTURES` if set, else the repository's `fixtures/`.
 pub fn fixtures_dir() -> PathBuf {
@@ -35,10 +67,10 @@ fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
 }
 
 /// Parse every `companies*.jsonl` of the fixtures folder.
-pub fn companies(dir: &Path, tax: &Taxonomy) -> std::io::Result<Parsed<Company>> {
+pub fn companies(dir: &Path, tax: &Taxonomy) -> Result<Parsed<Company>, FixtureError> {
     let mut all: Option<Parsed<Company>> = None;
     for f in files(dir, "companies") {
-        let bytes = std::fs::read(&f)?;
+        let bytes = read(&f)?;
         let mut p: Parsed<Company> = import::parse(&bytes, Format::JsonLines, Encoding::Utf8, tax);
         match &mut all {
             None => all = Some(p),
@@ -58,8 +90,8 @@ pub fn companies(dir: &Path, tax: &Taxonomy) -> std::io::Result<Parsed<Company>>
 }
 
 /// Parse `needs.jsonl` of the fixtures folder.
-pub fn needs(dir: &Path, tax: &Taxonomy) -> std::io::Result<Parsed<Need>> {
-    let bytes = std::fs::read(dir.join("needs.jsonl"))?;
+pub fn needs(dir: &Path, tax: &Taxonomy) -> Result<Parsed<Need>, FixtureError> {
+    let bytes = read(&dir.join("needs.jsonl"))?;
     Ok(import::parse(
         &bytes,
         Format::JsonLines,
@@ -71,8 +103,13 @@ pub fn needs(dir: &Path, tax: &Taxonomy) -> std::io::Result<Parsed<Need>> {
 /// Graded judgments: need id → (company id → grade).
 pub fn qrels(
     dir: &Path,
-) -> std::io::Result<std::collections::HashMap<String, std::collections::HashMap<String, u8>>> {
-    let text = std::fs::read_to_string(dir.join("qrels.tsv"))?;
+) -> Result<std::collections::HashMap<String, std::collections::HashMap<String, u8>>, FixtureError>
+{
+    let path = dir.join("qrels.tsv");
+    let text = std::fs::read_to_string(&path).map_err(|source| FixtureError::Read {
+        path: path.clone(),
+        source,
+    })?;
     let mut out: std::collections::HashMap<String, std::collections::HashMap<String, u8>> =
         Default::default();
     for line in text.lines().skip(1) {
@@ -99,10 +136,7 @@ pub struct FixtureLoad {
 
 /// Load the bundled companies and needs into `engine` (used by `matcher serve`
 /// on first start with an empty data folder) and save a snapshot.
-pub fn load_into(
-    engine: &crate::Engine,
-    dir: &Path,
-) -> Result<FixtureLoad, Box<dyn std::error::Error + Send + Sync>> {
+pub fn load_into(engine: &Engine, dir: &Path) -> Result<FixtureLoad, FixtureError> {
     let tax = &engine.ctx.taxonomy;
     let c = companies(dir, tax)?;
     let n = needs(dir, tax)?;
@@ -111,8 +145,12 @@ pub fn load_into(
         needs: n.records.len(),
         rejected: c.rejected.len() + n.rejected.len(),
     };
-    engine.upsert_companies(c.records)?;
-    engine.upsert_needs(n.records)?;
-    engine.save_snapshot()?;
+    let load = |source| FixtureError::Load {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    engine.upsert_companies(c.records).map_err(load)?;
+    engine.upsert_needs(n.records).map_err(load)?;
+    engine.save_snapshot().map_err(load)?;
     Ok(out)
 }

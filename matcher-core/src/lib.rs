@@ -49,8 +49,11 @@
 //! .expect("the need is valid");
 //!
 //! // A role decides what a caller may see: a portal never meets a
-//! // restricted company; a coordinator sees every one.
-//! let result = engine.match_need(&need, Role::Public, &MatchOptions::default())?;
+//! // restricted company; a coordinator sees every one. A matcher reads one
+//! // view of the data, whatever is written meanwhile.
+//! let result = engine
+//!     .matcher()
+//!     .match_need(&need, Role::Public, &MatchOptions::default())?;
 //! let best = &result.matches[0];
 //! let why = best.explanation.as_ref().map(|e| e.why.as_str()).unwrap_or("");
 //! println!("{} ({:.2}): {why}", best.name, best.score);
@@ -62,7 +65,11 @@
 //!
 //! [`Context`] is loaded once per process (a second or two: the ontology is
 //! analyzed) and shared; an [`Engine`] is `Send + Sync` and answers
-//! requests from any thread, each on one immutable [`View`] of the data.
+//! requests from any thread, each on one immutable [`View`] of the data
+//! (a [`Matcher`] holds one for a request's matching). How matching weighs
+//! its signals is the engine's [`MatchConfig`]
+//! ([`Engine::with_match_config`]); `Engine::upsert_*` validate every record
+//! against the context's tables before indexing it.
 //!
 //! # Reference data
 //!
@@ -95,8 +102,14 @@
 //! - [`model`]: [`Company`], [`Need`] and their codes; [`import`]: JSON Lines
 //!   and CSV with a per-row report; [`taxonomy`]: the reference tables.
 //! - [`concepts`]: the capability ontology.
-//! - [`index`]: the [`Engine`] and its data folder, search, views.
-//! - [`matching`]: candidates, signals, rescoring, explanations, batches.
+//! - [`context`]: the [`Context`] (analyzer, tables, ontology).
+//! - [`engine`]: the [`Engine`]: its data folder, writes, record reads,
+//!   search; [`Engine::matcher`] hands out matching.
+//! - [`index`]: storage and retrieval: the indexes, [`View`]s, in-memory
+//!   features, search, the matching index and its snapshot.
+//! - [`matching`]: the [`Matcher`]: candidates, signals, rescoring,
+//!   explanations, batches.
+//! - [`access`]: [`Role`] and the one privacy rule.
 //! - [`outcomes`], [`audit`], [`journal`]: what coordinators did, append-only.
 //! - [`backup`]: a consistent copy of a data folder while a server writes.
 //!
@@ -108,12 +121,13 @@
 //! `testkit` makes public what this workspace's server, benchmarks and tests
 //! reach into and an embedder should not: the repository's sample data
 //! (`fixtures`), synthetic corpora (`generator`), the judged evaluation
-//! (`matching::eval`), the snapshot file (`persist`), the in-memory features
+//! (`matching::eval`), the snapshot file (`index::persist`), the in-memory features
 //! and index schema (`index::records`, `index::schema`), the signals one by
 //! one and the benches' hooks. None of it is a stable API.
 
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod analysis;
 pub mod audit;
 pub mod backup;
@@ -122,7 +136,9 @@ pub mod backup;
 #[doc(hidden)]
 pub mod bench_api;
 pub mod concepts;
+pub mod context;
 mod data_file;
+pub mod engine;
 #[cfg(any(test, feature = "testkit"))]
 pub mod fixtures;
 #[cfg(any(test, feature = "testkit"))]
@@ -133,20 +149,20 @@ pub mod journal;
 pub mod matching;
 pub mod model;
 pub mod outcomes;
-#[cfg(feature = "testkit")]
-pub mod persist;
-#[cfg(not(feature = "testkit"))]
-pub(crate) mod persist;
 pub mod taxonomy;
 
+pub use access::Role;
 pub use analysis::Analyzer;
 pub use concepts::Ontology;
+pub use context::{Context, ContextError};
 pub use data_file::{DataFileError, DataSource};
-pub use index::{
-    Context, ContextError, Engine, EngineError, Filters, Hit, Role, SearchRequest, SearchResponse,
-    Sort, View, WriteSummary,
+pub use engine::{
+    Engine, EngineError, InvalidRecord, InvalidRecords, RebuildSummary, WriteSummary, COMMIT_BATCH,
 };
-pub use matching::{Explanation, Match, MatchConfig, MatchOptions, MatchResult, Opportunity};
+pub use index::{Filters, Hit, SearchRequest, SearchResponse, Sort, View};
+pub use matching::{
+    Explanation, Match, MatchConfig, MatchError, MatchOptions, MatchResult, Matcher, Opportunity,
+};
 pub use model::{
     Company, Date, Equipment, GeoPoint, JsicCode, MunicipalityCode, Need, NeedDraft, NeedKind,
     NeedStatus, RecordId, Region, Visibility,
@@ -161,6 +177,7 @@ mod tests {
     fn engine_and_context_are_shared_across_threads() {
         fn shared<T: Send + Sync>() {}
         shared::<crate::Engine>();
+        shared::<crate::Matcher<'static>>();
         shared::<crate::Context>();
         shared::<crate::ContextError>();
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use matcher_core::matching::eval::{self, EvalSet};
-use matcher_core::{fixtures, Context};
+use matcher_core::{fixtures, Context, MatchConfig};
 
 #[test]
 fn every_blind_need_is_in_the_split_and_judged() {
@@ -54,7 +54,8 @@ fn every_blind_need_is_in_the_split_and_judged() {
 fn blind_test_half_imports_cleanly_and_hybrid_beats_bm25() {
     let dir = fixtures::fixtures_dir();
     let ctx = Arc::new(Context::load(&dir).expect("fixtures load"));
-    let r = eval::evaluate_set(ctx, &dir, EvalSet::BlindTest).expect("evaluate blind-test");
+    let r = eval::evaluate_set(ctx, MatchConfig::default(), &dir, EvalSet::BlindTest)
+        .expect("evaluate blind-test");
     eprintln!("{}", eval::markdown_sets(std::slice::from_ref(&r)));
     assert_eq!(r.rejected, 0, "the blind set must import cleanly");
     assert!(r.companies >= 1000, "{} blind companies", r.companies);

@@ -276,7 +276,11 @@ fn observe(e: &Engine) -> Observed {
         .iter()
         .map(|id| e.company(id, Role::Coordinator).unwrap())
         .collect();
-    let needs = e.needs().iter().map(|n| n.id.to_string()).collect();
+    let needs = e
+        .needs(Role::Coordinator)
+        .iter()
+        .map(|n| n.id.to_string())
+        .collect();
     let searches = PROBE_QUERIES
         .iter()
         .map(|q| {
@@ -378,12 +382,12 @@ fn reopen_uses_the_snapshot_or_rebuilds_with_the_same_results() {
 
     // Prove the snapshot is what a reopen reads: rewrite it (same opstamps,
     // valid checksum) with one feature changed, and see the change.
-    let stamps = matcher_core::persist::commits(&snap).unwrap();
-    let mut records = matcher_core::persist::load(&snap, stamps).unwrap();
+    let stamps = matcher_core::index::persist::commits(&snap).unwrap();
+    let mut records = matcher_core::index::persist::load(&snap, stamps).unwrap();
     let slot = records.companies.slot_of(&marked).unwrap();
     std::sync::Arc::make_mut(records.companies.entries[slot as usize].as_mut().unwrap()).name =
         "スナップショット由来".into();
-    matcher_core::persist::save(&snap, &records, stamps).unwrap();
+    matcher_core::index::persist::save(&snap, &records, stamps).unwrap();
     let q = companies[3].name.clone();
     {
         let e = Engine::open(dir.path(), ctx()).unwrap();
@@ -435,9 +439,9 @@ fn snapshot_round_trips_companies_and_needs() {
     e.upsert_companies(fixture_companies().into_iter().take(20).collect())
         .unwrap();
     let snap = dir.path().join("snapshot.bin");
-    let stamps = |p: &Path| matcher_core::persist::commits(p).unwrap();
+    let stamps = |p: &Path| matcher_core::index::persist::commits(p).unwrap();
     e.save_snapshot().unwrap();
-    let r = matcher_core::persist::load(&snap, stamps(&snap)).expect("companies only");
+    let r = matcher_core::index::persist::load(&snap, stamps(&snap)).expect("companies only");
     assert_eq!(r.companies.len(), 20);
     let needs = fixture_needs();
     assert!(needs
@@ -445,7 +449,7 @@ fn snapshot_round_trips_companies_and_needs() {
         .any(|n| n.company_id.is_none() || n.region.is_none()));
     e.upsert_needs(needs.clone()).unwrap();
     e.save_snapshot().unwrap();
-    let r = matcher_core::persist::load(&snap, stamps(&snap)).expect("with needs");
+    let r = matcher_core::index::persist::load(&snap, stamps(&snap)).expect("with needs");
     assert_eq!(r.needs.len(), needs.len());
     for n in &needs {
         let slot = r.needs.slot_of(n.id.as_str()).unwrap();
@@ -488,7 +492,7 @@ fn writes_after_the_snapshot_make_it_stale_not_wrong() {
 
 #[test]
 fn a_data_folder_of_another_format_is_refused_with_what_to_do() {
-    use matcher_core::index::FORMAT_VERSION;
+    use matcher_core::engine::FORMAT_VERSION;
     let dir = tempfile::tempdir().unwrap();
     // A real folder of this format, then its version tampered with.
     Engine::open(dir.path(), ctx()).unwrap();
@@ -750,10 +754,16 @@ fn matching_stress_child() {
                 s.spawn(move || {
                     for _ in 0..3 {
                         if k == 0 {
-                            e.opportunities("tk-001", Role::Coordinator, opts).unwrap();
+                            e.matcher()
+                                .opportunities("tk-001", Role::Coordinator, opts)
+                                .unwrap();
                         } else {
-                            e.match_need_id("n-002", Role::Public, opts).unwrap();
-                            e.opportunities("tk-002", Role::Public, opts).unwrap();
+                            e.matcher()
+                                .match_need_id("n-002", Role::Public, opts)
+                                .unwrap();
+                            e.matcher()
+                                .opportunities("tk-002", Role::Public, opts)
+                                .unwrap();
                         }
                     }
                 })
@@ -2118,7 +2128,9 @@ fn fuzzed_records_index_and_search() {
     while companies.len() < 30 {
         let name = fuzz_string(&mut rng, 8);
         let caps = fuzz_string(&mut rng, 60);
-        if name.trim().is_empty() || caps.trim().is_empty() {
+        // Only records that validate: an upsert refuses the others, as
+        // the importer does (see `upserts_refuse_invalid_records`).
+        if validate::is_blank(&name) || validate::is_blank(&caps) {
             continue;
         }
         let mut c = company(&format!("fz-{:02}", companies.len()), &name, &caps);

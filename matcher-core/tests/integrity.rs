@@ -6,10 +6,10 @@
 mod common;
 
 use common::*;
-use matcher_core::index::{EngineError, Role};
 use matcher_core::matching::MatchOptions;
 use matcher_core::model::{Company, Visibility};
 use matcher_core::Engine;
+use matcher_core::{EngineError, Role};
 
 fn restricted(id: &str, name: &str, capabilities: &str) -> Company {
     let mut c = company(id, name, capabilities);
@@ -44,6 +44,7 @@ fn portal_scores(e: &Engine) -> (Vec<(String, u32)>, Vec<(String, u32)>) {
     }))
     .unwrap();
     let m = e
+        .matcher()
         .match_need(
             &need,
             Role::Public,
@@ -174,8 +175,8 @@ fn a_snapshot_that_lists_other_records_than_the_index_is_rebuilt() {
     // A snapshot at the index's exact commit, but with a phantom record
     // (what a lost write used to leave behind).
     let snap = dir.path().join("snapshot.bin");
-    let at = matcher_core::persist::commits(&snap).unwrap();
-    let mut records = matcher_core::persist::load(&snap, at).unwrap();
+    let at = matcher_core::index::persist::commits(&snap).unwrap();
+    let mut records = matcher_core::index::persist::load(&snap, at).unwrap();
     let phantom = fixture_companies().into_iter().nth(20).unwrap();
     let slot = records.companies.reserve(&phantom.id);
     let feats = matcher_core::index::records::CompanyFeatures::new(
@@ -184,7 +185,7 @@ fn a_snapshot_that_lists_other_records_than_the_index_is_rebuilt() {
         &ctx().ontology,
     );
     records.set_company(slot, feats, &ctx().ontology);
-    matcher_core::persist::save(&snap, &records, at).unwrap();
+    matcher_core::index::persist::save(&snap, &records, at).unwrap();
 
     let e = Engine::open(dir.path(), ctx()).unwrap();
     assert_eq!(e.counts().0, 10, "the phantom was loaded");

@@ -40,7 +40,8 @@ fn ids(e: &Engine, n: &Need, role: Role) -> Vec<String> {
         top_k: 50,
         ..MatchOptions::default()
     };
-    e.match_need(n, role, &opts)
+    e.matcher()
+        .match_need(n, role, &opts)
         .expect("match")
         .matches
         .into_iter()
@@ -55,6 +56,7 @@ fn paraphrased_need_finds_the_technique_and_explains_why() {
         r#"{"id":"t1","kind":"subcontracting","title":"シャフトの外径仕上げ","text":"焼入れしたシャフトの外径を仕上げてくれる会社を探しています。"}"#,
     );
     let r = e
+        .matcher()
         .match_need(&n, Role::Coordinator, &MatchOptions::default())
         .unwrap();
     let top = &r.matches[0];
@@ -182,6 +184,7 @@ fn mutual_matches_score_both_directions() {
         ..MatchOptions::default()
     };
     let r = e
+        .matcher()
         .match_need_id("na", Role::Coordinator, &opts)
         .unwrap()
         .unwrap();
@@ -197,6 +200,7 @@ fn mutual_matches_score_both_directions() {
     assert!((mutual.score - hm).abs() < 1e-5);
     // Reverse: the open needs company a could serve.
     let opp = e
+        .matcher()
         .opportunities("a", Role::Coordinator, &opts)
         .unwrap()
         .unwrap();
@@ -209,13 +213,13 @@ fn batch_is_deterministic_in_need_order_and_cancellable() {
     let run = |cancel: &AtomicBool| {
         let mut lines = Vec::new();
         batch::run(
-            e,
+            &e.matcher(),
             Role::Coordinator,
             5,
             cancel,
             |l| {
                 lines.push(l);
-                Ok(())
+                Ok::<(), std::convert::Infallible>(())
             },
             |_, _| {},
         )
@@ -226,7 +230,7 @@ fn batch_is_deterministic_in_need_order_and_cancellable() {
     let b = run(&AtomicBool::new(false));
     assert_eq!(a, b);
     let open = e
-        .needs()
+        .needs(Role::Coordinator)
         .iter()
         .filter(|n| n.status == matcher_core::model::NeedStatus::Open)
         .count();
@@ -247,10 +251,13 @@ fn explanations(e: &Engine) -> Vec<Explained> {
         top_k: 10,
         ..MatchOptions::default()
     };
-    e.needs()
+    e.needs(Role::Coordinator)
         .iter()
         .map(|n| {
-            let r = e.match_need(n, Role::Coordinator, &opts).expect("match");
+            let r = e
+                .matcher()
+                .match_need(n, Role::Coordinator, &opts)
+                .expect("match");
             let m = r.matches.into_iter();
             (
                 n.id.to_string(),
@@ -286,7 +293,6 @@ fn evidence_from_another_ontology_is_computed_again() {
         analyzer: base.analyzer.clone(),
         taxonomy: matcher_core::taxonomy::Taxonomy::load(&fx).expect("tables"),
         ontology: Ontology::load(&edited, Some(base.analyzer.clone())).expect("ontology"),
-        match_config: base.match_config.clone(),
     };
     assert_ne!(other.ontology.fingerprint(), base.ontology.fingerprint());
     let e = Engine::open(&data, Arc::new(other)).expect("reopen");
@@ -323,6 +329,7 @@ fn concept_relation_is_the_hierarchy_and_the_weight_is_apart() {
             "text":"5軸加工ができる会社を探しています。"}"#,
     );
     let r = e
+        .matcher()
         .match_need(&n, Role::Coordinator, &MatchOptions::default())
         .unwrap();
     let five_axis = |id: &str| {

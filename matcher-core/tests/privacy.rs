@@ -196,6 +196,7 @@ fn the_corpus_premise_restricted_companies_match_best() {
         "restricted companies rank first for a coordinator"
     );
     let m = e
+        .matcher()
         .match_need(&needs()[0], Role::Coordinator, &opts())
         .unwrap();
     assert!(
@@ -409,14 +410,18 @@ fn assert_public_match(what: &str, r: &MatchResult) {
 fn match_need_never_includes_restricted_companies_publicly() {
     let e = engine();
     for n in needs() {
-        let r = e.match_need(&n, Role::Public, &opts()).unwrap();
+        let r = e.matcher().match_need(&n, Role::Public, &opts()).unwrap();
         assert_public_match(&format!("match {}", n.id), &r);
         let by_id = e
+            .matcher()
             .match_need_id(n.id.as_str(), Role::Public, &opts())
             .unwrap()
             .unwrap();
         assert_eq!(by_id, r);
-        let c = e.match_need(&n, Role::Coordinator, &opts()).unwrap();
+        let c = e
+            .matcher()
+            .match_need(&n, Role::Coordinator, &opts())
+            .unwrap();
         let visible: Vec<&str> = c
             .matches
             .iter()
@@ -429,6 +434,7 @@ fn match_need_never_includes_restricted_companies_publicly() {
         assert_eq!(r.candidates, pub_ids.len(), "{}: candidates", n.id);
     }
     let c = e
+        .matcher()
         .match_need(&needs()[0], Role::Coordinator, &opts())
         .unwrap();
     assert!(c
@@ -443,13 +449,13 @@ fn batch_matching_is_filtered_by_role() {
     let cancel = AtomicBool::new(false);
     let mut lines = Vec::new();
     batch::run(
-        e,
+        &e.matcher(),
         Role::Public,
         50,
         &cancel,
         |l| {
             lines.push(l);
-            Ok(())
+            Ok::<(), std::convert::Infallible>(())
         },
         |_, _| {},
     )
@@ -464,13 +470,13 @@ fn batch_matching_is_filtered_by_role() {
     assert_no_secret("batch", &json(&lines));
     let mut coord = Vec::new();
     batch::run(
-        e,
+        &e.matcher(),
         Role::Coordinator,
         50,
         &cancel,
         |l| {
             coord.push(l);
-            Ok(())
+            Ok::<(), std::convert::Infallible>(())
         },
         |_, _| {},
     )
@@ -484,20 +490,27 @@ fn batch_matching_is_filtered_by_role() {
 #[test]
 fn opportunities_of_a_restricted_company_are_none_like_a_missing_one() {
     let e = engine();
-    let missing = e.opportunities("sec-404", Role::Public, &opts()).unwrap();
+    let missing = e
+        .matcher()
+        .opportunities("sec-404", Role::Public, &opts())
+        .unwrap();
     assert_eq!(missing, None);
     for id in secret_ids() {
         assert_eq!(
-            e.opportunities(&id, Role::Public, &opts()).unwrap(),
+            e.matcher()
+                .opportunities(&id, Role::Public, &opts())
+                .unwrap(),
             missing,
             "{id}"
         );
         assert!(e
+            .matcher()
             .opportunities(&id, Role::Coordinator, &opts())
             .unwrap()
             .is_some());
     }
     let o = e
+        .matcher()
         .opportunities("pub-1", Role::Public, &opts())
         .unwrap()
         .unwrap();
@@ -511,10 +524,14 @@ fn opportunity_rank_does_not_count_restricted_competitors() {
     let e = engine();
     let mut checked = 0;
     for id in ["pub-1", "pub-2", "pub-3"] {
-        let ops = e.opportunities(id, Role::Public, &opts()).unwrap().unwrap();
+        let ops = e
+            .matcher()
+            .opportunities(id, Role::Public, &opts())
+            .unwrap()
+            .unwrap();
         for o in ops {
-            let n = e.need(&o.need_id).unwrap();
-            let m = e.match_need(&n, Role::Public, &opts()).unwrap();
+            let n = e.need(&o.need_id, Role::Coordinator).unwrap();
+            let m = e.matcher().match_need(&n, Role::Public, &opts()).unwrap();
             let pos = m
                 .matches
                 .iter()
@@ -548,8 +565,14 @@ fn a_restricted_owner_is_treated_like_an_unknown_one() {
     );
     let mut with_missing = with_secret.clone();
     with_missing.company_id = Some("sec-404".parse().unwrap());
-    let ra = e.match_need(&with_secret, Role::Public, &opts()).unwrap();
-    let rb = e.match_need(&with_missing, Role::Public, &opts()).unwrap();
+    let ra = e
+        .matcher()
+        .match_need(&with_secret, Role::Public, &opts())
+        .unwrap();
+    let rb = e
+        .matcher()
+        .match_need(&with_missing, Role::Public, &opts())
+        .unwrap();
     assert_eq!(json(&ra), json(&rb));
 }
 
@@ -598,7 +621,7 @@ fn fixture_corpus_public_answers_exclude_restricted() {
     let cancel = AtomicBool::new(false);
     let mut seen = 0;
     batch::run(
-        &e,
+        &e.matcher(),
         Role::Public,
         30,
         &cancel,
@@ -612,7 +635,7 @@ fn fixture_corpus_public_answers_exclude_restricted() {
                 );
                 seen += 1;
             }
-            Ok(())
+            Ok::<(), std::convert::Infallible>(())
         },
         |_, _| {},
     )
@@ -620,6 +643,11 @@ fn fixture_corpus_public_answers_exclude_restricted() {
     assert!(seen > 100);
     for id in &restricted {
         assert_eq!(e.company(id, Role::Public).unwrap(), None);
-        assert_eq!(e.opportunities(id, Role::Public, &opts()).unwrap(), None);
+        assert_eq!(
+            e.matcher()
+                .opportunities(id, Role::Public, &opts())
+                .unwrap(),
+            None
+        );
     }
 }

@@ -15,7 +15,12 @@ fn metrics() -> Vec<Metrics> {
     let load = fixtures::load_into(&engine, &dir).expect("fixtures import");
     assert_eq!(load.rejected, 0, "the bundled fixtures must import cleanly");
     let qrels = fixtures::qrels(&dir).expect("qrels");
-    let m = eval::evaluate(&engine, &engine.needs(), &qrels).expect("evaluate");
+    let m = eval::evaluate(
+        &engine,
+        &engine.needs(matcher_core::Role::Coordinator),
+        &qrels,
+    )
+    .expect("evaluate");
     eprintln!("{}", eval::markdown(&m));
     m
 }
@@ -80,7 +85,12 @@ fn bigrams_do_not_lower_search_recall_and_raise_ndcg() {
     let engine = Engine::in_memory(ctx).expect("engine");
     fixtures::load_into(&engine, &dir).expect("fixtures import");
     let qrels = fixtures::qrels(&dir).expect("qrels");
-    let m = eval::evaluate_search(&engine, &engine.needs(), &qrels).expect("evaluate");
+    let m = eval::evaluate_search(
+        &engine,
+        &engine.needs(matcher_core::Role::Coordinator),
+        &qrels,
+    )
+    .expect("evaluate");
     eprintln!("{}", eval::markdown(&m));
     let (words, grams) = (&m[0], &m[1]);
     // On these fixtures the relevant companies that words miss are paraphrases

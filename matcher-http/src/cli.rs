@@ -12,7 +12,7 @@ use matcher_core::analysis::Analyzer;
 use matcher_core::import::{self, Encoding, Format};
 use matcher_core::matching::{batch, eval, MatchOptions};
 use matcher_core::model::{Company, Need, NeedDraft};
-use matcher_core::{Context, Engine, Role};
+use matcher_core::{Context, Engine, MatchConfig, Role};
 
 use crate::{CliRole, Kind};
 
@@ -36,15 +36,19 @@ pub enum CliEncoding {
 
 impl Env {
     fn context(&self) -> Result<Arc<Context>, Box<dyn std::error::Error + Send + Sync>> {
-        let mut ctx = Context::load(&self.fixtures)?;
-        if let Some(c) = &self.config {
-            ctx.match_config = matcher_http::http::config::FileConfig::load(c)?.matching;
-        }
-        Ok(Arc::new(ctx))
+        Ok(Arc::new(Context::load(&self.fixtures)?))
+    }
+
+    /// The matching configuration of `--config`, or the defaults.
+    fn match_config(&self) -> Result<MatchConfig, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(match &self.config {
+            Some(c) => matcher_http::http::config::FileConfig::load(c)?.matching,
+            None => MatchConfig::default(),
+        })
     }
 
     fn engine(&self) -> Result<Engine, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(Engine::open(&self.data, self.context()?)?)
+        Ok(Engine::open(&self.data, self.context()?)?.with_match_config(self.match_config()?))
     }
 }
 
@@ -182,8 +186,8 @@ pub fn import(env: &Env, file: &Path, kind: Option<Kind>, encoding: CliEncoding)
             let p = import::parse::<Company>(&bytes, format, encoding, tax);
             let n = p.records.len();
             let pb = progress(n as u64, "companies");
-            let mut summary = matcher_core::index::WriteSummary::default();
-            for chunk in p.records.chunks(matcher_core::index::COMMIT_BATCH) {
+            let mut summary = matcher_core::engine::WriteSummary::default();
+            for chunk in p.records.chunks(matcher_core::engine::COMMIT_BATCH) {
                 let s = engine.upsert_companies(chunk.to_vec())?;
                 summary.created += s.created;
                 summary.updated += s.updated;
@@ -242,9 +246,12 @@ pub fn match_need(
         CliRole::Portal => Role::Public,
         CliRole::Coordinator => Role::Coordinator,
     };
+    // One view for the need and its matches.
+    let matcher = engine.matcher();
     let need: Need = match (need, file) {
-        (Some(id), None) => engine
-            .need(&id)
+        (Some(id), None) => matcher
+            .view()
+            .need(&id, role)
             .ok_or_else(|| format!("no need with id {id:?}"))?,
         (None, Some(f)) => {
             let text = std::fs::read_to_string(&f)
@@ -262,7 +269,7 @@ pub fn match_need(
         mutual,
         ..MatchOptions::default()
     };
-    let r = engine.match_need(&need, role, &opts)?;
+    let r = matcher.match_need(&need, role, &opts)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
@@ -294,8 +301,11 @@ pub fn match_need(
 
 pub fn batch(env: &Env, top: usize) -> CliResult {
     let engine = env.engine()?;
-    let total = engine
-        .needs()
+    // The batch reads one view; its progress bar counts that view's needs.
+    let matcher = engine.matcher();
+    let total = matcher
+        .view()
+        .needs(Role::Coordinator)
         .iter()
         .filter(|n| n.status == matcher_core::model::NeedStatus::Open)
         .count();
@@ -304,14 +314,13 @@ pub fn batch(env: &Env, top: usize) -> CliResult {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     batch::run(
-        &engine,
+        &matcher,
         Role::Coordinator,
         top,
         &cancel,
-        |line| {
-            serde_json::to_writer(&mut out, &line)
-                .map_err(|e| matcher_core::EngineError::Other(e.to_string()))?;
-            writeln!(out).map_err(|e| matcher_core::EngineError::Other(e.to_string()))
+        |line| -> std::io::Result<()> {
+            serde_json::to_writer(&mut out, &line)?;
+            writeln!(out)
         },
         |done, _| pb.set_position(done as u64),
     )?;
@@ -448,9 +457,10 @@ pub fn eval(env: &Env, json: bool, sets: &[String]) -> CliResult {
         chosen = eval::EvalSet::ALL.to_vec();
     }
     let ctx = env.context()?;
+    let config = env.match_config()?;
     let mut reports = Vec::new();
     for set in chosen {
-        let r = eval::evaluate_set(ctx.clone(), &env.fixtures, set)?;
+        let r = eval::evaluate_set(ctx.clone(), config.clone(), &env.fixtures, set)?;
         if r.rejected > 0 {
             eprintln!("warning: {}: {} rows rejected on import", r.set, r.rejected);
         }

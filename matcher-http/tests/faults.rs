@@ -201,7 +201,7 @@ async fn sigkill_during_a_bulk_import_lands_whole_batches_and_converges() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let keys = key_file(dir.path());
-    let rows = matcher_core::index::COMMIT_BATCH * 2 + 500;
+    let rows = matcher_core::engine::COMMIT_BATCH * 2 + 500;
     let body: String = (0..rows)
         .map(|i| company(&format!("zz-bulk-{i:05}"), &format!("一括{i:05}")).to_string() + "\n")
         .collect();
@@ -226,7 +226,7 @@ async fn sigkill_during_a_bulk_import_lands_whole_batches_and_converges() {
     let mut seen = 0;
     for _ in 0..3_000 {
         seen = total(&c, &base).await.saturating_sub(baseline);
-        if seen >= matcher_core::index::COMMIT_BATCH {
+        if seen >= matcher_core::engine::COMMIT_BATCH {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -234,7 +234,10 @@ async fn sigkill_during_a_bulk_import_lands_whole_batches_and_converges() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     let status = upload.await.unwrap();
-    assert!(seen >= matcher_core::index::COMMIT_BATCH, "no batch landed");
+    assert!(
+        seen >= matcher_core::engine::COMMIT_BATCH,
+        "no batch landed"
+    );
 
     let server = serve(&data, &keys).await;
     let base = server.base.clone();
@@ -246,7 +249,7 @@ async fn sigkill_during_a_bulk_import_lands_whole_batches_and_converges() {
     if status.ok() != Some(200) {
         // Unacknowledged: whole batches, in order, and nothing else.
         assert_eq!(
-            present.len() % matcher_core::index::COMMIT_BATCH,
+            present.len() % matcher_core::engine::COMMIT_BATCH,
             0,
             "{}",
             present.len()

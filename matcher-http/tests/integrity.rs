@@ -33,9 +33,9 @@ fn fresh_engine() -> Arc<Engine> {
 /// Field texts of every company, as explanations quote them.
 fn texts(engine: &Engine) -> HashMap<String, HashMap<&'static str, String>> {
     let mut out = HashMap::new();
-    for id in engine.company_ids(matcher_core::index::Role::Coordinator) {
+    for id in engine.company_ids(matcher_core::Role::Coordinator) {
         let c = engine
-            .company(&id, matcher_core::index::Role::Coordinator)
+            .company(&id, matcher_core::Role::Coordinator)
             .unwrap()
             .unwrap();
         out.insert(id, field_texts(&c));
@@ -124,14 +124,16 @@ async fn slot_reuse_during_portal_mutual_matches_never_mixes_or_leaks() {
     let texts = Arc::new(texts(&engine));
     let original_json: Value = {
         let c = engine
-            .company(ORIGINAL, matcher_core::index::Role::Coordinator)
+            .company(ORIGINAL, matcher_core::Role::Coordinator)
             .unwrap()
             .unwrap();
         serde_json::to_value(&c).unwrap()
     };
     let original_texts = Arc::new(texts[ORIGINAL].clone());
     let s = Arc::new(start(matcher_http::http::AppState::new(engine.clone(), keys())).await);
-    let need = engine.need("n-001").expect("fixture need n-001");
+    let need = engine
+        .need("n-001", matcher_core::Role::Coordinator)
+        .expect("fixture need n-001");
     let draft = json!({
         "company_id": need.company_id.as_ref().map(|c| c.as_str()),
         "kind": "subcontracting",

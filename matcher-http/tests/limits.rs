@@ -73,7 +73,7 @@ async fn import_and_check(timeout: Duration, prefix: &str, n: usize) -> Option<u
         assert_eq!(v["updated"], 0, "{v}");
         assert_eq!(v["timed_out"], not_committed > 0, "{v}");
         // Whole commits only: a multiple of the commit batch, or everything.
-        let batch = matcher_core::index::COMMIT_BATCH;
+        let batch = matcher_core::engine::COMMIT_BATCH;
         assert!(committed.is_multiple_of(batch) || committed == n, "{v}");
         if not_committed > 0 {
             // Records commit in file order: the report names where to resume.

@@ -338,7 +338,7 @@ async fn matches_and_mutual_matches() {
     assert!(c["candidates"].as_u64() > hf["candidates"].as_u64());
 
     // Every stored need, plain and mutual.
-    for n in eng().needs() {
+    for n in eng().needs(Role::Coordinator) {
         let r = s
             .get(
                 &format!("/v1/needs/{}/matches?top_k=50&explain=false", n.id),
@@ -435,7 +435,8 @@ async fn need_owners_are_hidden() {
         )
         .await
         .json();
-    let mut draft = serde_json::to_value(eng().need("zz-need-owned").unwrap()).unwrap();
+    let mut draft =
+        serde_json::to_value(eng().need("zz-need-owned", Role::Coordinator).unwrap()).unwrap();
     draft.as_object_mut().unwrap().remove("company_id");
     let adhoc = s
         .send(

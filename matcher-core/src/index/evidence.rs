@@ -22,8 +22,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
 use crate::concepts::{ConceptId, MentionSource};
-use crate::index::schema::{equipment_text, CompanyAnalysis};
-use crate::index::{Engine, EngineError, View};
+use crate::index::schema::CompanyAnalysis;
 use crate::model::Company;
 
 /// The company fields term evidence comes from, in the order of
@@ -196,7 +195,7 @@ impl StoredEvidence {
     }
 
     /// The evidence read against the record `c` it was computed from and
-    /// that record's [`equipment_text`]; an error if it does not fit them.
+    /// that record's [`equipment_text`](super::schema::equipment_text); an error if it does not fit them.
     pub fn resolve<'a>(
         &'a self,
         c: &'a Company,
@@ -249,44 +248,5 @@ impl StoredEvidence {
             concepts.push((*k, phrase.ok_or_else(|| bad("a concept's evidence"))?));
         }
         Ok(Cited { terms, concepts })
-    }
-}
-
-impl Engine {
-    /// `cite` applied to the evidence of company `id` in view `v`: the
-    /// stored evidence read against the stored record of the same
-    /// document. When the document has none that fits (an encoding failure
-    /// at indexing, an index built with another ontology), the evidence is
-    /// computed from the record as indexing would: slower, never wrong.
-    /// `None` if the view has no such company.
-    pub(crate) fn with_evidence<R>(
-        &self,
-        v: &View,
-        id: &str,
-        cite: impl FnOnce(&Cited<'_>) -> R,
-    ) -> Result<Option<R>, EngineError> {
-        let Some(d) = self.stored_doc(v, id)? else {
-            return Ok(None);
-        };
-        let fields = self.companies.fields;
-        let Some(c) = super::record_of::<Company>(&d, fields.record) else {
-            return Ok(None);
-        };
-        let ctx = &self.ctx;
-        let fingerprint = ctx.ontology.fingerprint();
-        let eq = equipment_text(&c);
-        let stored = super::first_bytes(&d, fields.evidence)
-            .and_then(|b| StoredEvidence::decode(b).ok())
-            .filter(|e| e.ontology == fingerprint);
-        if let Some(cited) = stored.as_ref().and_then(|s| s.resolve(&c, &eq).ok()) {
-            return Ok(Some(cite(&cited)));
-        }
-        tracing::debug!("company {id}: no usable stored evidence; analyzing its record");
-        let a = CompanyAnalysis::new(&c, &ctx.analyzer, &ctx.ontology);
-        let computed = StoredEvidence::new(&c, &a, fingerprint);
-        let cited = computed
-            .resolve(&c, &a.equipment_text)
-            .map_err(|e| EngineError::Other(format!("company {id}: {e}")))?;
-        Ok(Some(cite(&cited)))
     }
 }

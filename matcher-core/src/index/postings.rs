@@ -41,7 +41,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, SegmentReader, Term};
 
 use super::schema::CompanyFields;
-use super::search::Role;
+use crate::access::Role;
 
 /// The company fields a need is matched on, and their restricted shadows.
 #[derive(Debug, Clone, Copy)]
@@ -297,9 +297,9 @@ impl Lend {
     fn resolve(&self) -> Vec<Arc<SegmentPostings>> {
         let mut out = self.segments.clone();
         if let Some(path) = &self.file {
-            match crate::persist::load_matching(path) {
+            match crate::index::persist::load_matching(path) {
                 Ok(saved) => out.extend(saved),
-                Err(crate::persist::SnapshotError::Missing) => {}
+                Err(crate::index::persist::SnapshotError::Missing) => {}
                 Err(e) => tracing::warn!("{}: {e}; decoding the postings again", path.display()),
             }
         }
@@ -506,7 +506,8 @@ mod tests {
     use crate::{fixtures, Context, Engine, Role};
 
     fn matches(e: &Engine) -> Vec<(String, u32)> {
-        let v = e.view();
+        let m = e.matcher();
+        let v = m.view();
         let mut out = Vec::new();
         for (_, n) in v.records.needs.iter().take(25) {
             for role in [Role::Coordinator, Role::Public] {
@@ -514,7 +515,7 @@ mod tests {
                     explain: false,
                     ..MatchOptions::default()
                 };
-                let r = e.match_need_in(&v, &n.need, role, &opts).expect("match");
+                let r = m.match_need(&n.need, role, &opts).expect("match");
                 out.extend(
                     r.matches
                         .into_iter()
@@ -540,7 +541,8 @@ mod tests {
             matches(&e)
         };
         assert!(before.len() > 200, "{}", before.len());
-        let saved = crate::persist::load_matching(&dir.path().join("matching.bin")).expect("saved");
+        let saved =
+            crate::index::persist::load_matching(&dir.path().join("matching.bin")).expect("saved");
         let e = Engine::open(dir.path(), ctx.clone()).expect("reopen");
         let v = e.view();
         let segments = v.postings().expect("postings").segments();
@@ -563,7 +565,7 @@ mod tests {
         let mid = bytes.len() / 2;
         bytes[mid] ^= 0x55;
         std::fs::write(&path, &bytes).expect("damage");
-        assert!(crate::persist::load_matching(&path).is_err());
+        assert!(crate::index::persist::load_matching(&path).is_err());
         let e = Engine::open(dir.path(), ctx).expect("reopen damaged");
         let v = e.view();
         assert_eq!(v.postings().expect("postings").from_file(), 0);

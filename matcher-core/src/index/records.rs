@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::search::Role;
+use crate::access::Role;
 use crate::analysis::normalize_key;
 use crate::concepts::{ConceptSet, Ontology};
 use crate::model::{
@@ -212,6 +212,28 @@ impl<T> Slots<T> {
             .iter()
             .enumerate()
             .filter_map(|(i, e)| e.as_deref().map(|e| (i as u32, e)))
+    }
+
+    /// Keep `slot` for `id` with no entry: a stored document whose record
+    /// could not be read back (see `Engine::rebuild_records`). Its id stays
+    /// known, so the live records still count what the index holds, and an
+    /// upsert of the id reuses the slot and replaces the document. Call
+    /// after [`Slots::reindex`].
+    pub fn hold(&mut self, slot: u32, id: RecordId) {
+        let i = slot as usize;
+        if i >= self.entries.len() {
+            self.entries.resize_with(i + 1, || None);
+        }
+        self.free.retain(|&s| s != slot);
+        self.by_id.insert(id, slot);
+    }
+
+    /// The ids held without an entry (see [`Slots::hold`]), with their slots.
+    pub fn held(&self) -> impl Iterator<Item = (&RecordId, u32)> {
+        self.by_id
+            .iter()
+            .filter(|(_, &s)| self.get(s).is_none())
+            .map(|(id, &s)| (id, s))
     }
 
     /// Rebuild the free list and id map after a bulk load.

@@ -1,7 +1,7 @@
 //! Company search for portals and coordinators: free text, filters, facets,
 //! highlights, sorting and paging.
 //!
-//! Privacy is enforced in one place, `Engine::matching_slots`: every hit,
+//! Privacy is enforced in one place, `matching_slots`: every hit,
 //! total and facet count is computed from the slots that survive the role
 //! filter, so a public caller cannot learn of a restricted company through
 //! any surface.
@@ -16,9 +16,14 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::query::{self, ParsedQuery, QueryTerm};
 use super::records::CompanyFeatures;
+use super::schema::CompanyFields;
 use super::snippet::{snippet, Snippet};
-use super::{Engine, EngineError, View};
+use super::View;
+pub use crate::access::Role;
+use crate::analysis::Analyzer;
+use crate::context::Context;
 use crate::model::{Date, GeoPoint, JsicCode, MunicipalityCode, Visibility};
+use crate::taxonomy::Taxonomy;
 
 /// Longest accepted query, in characters.
 pub const MAX_QUERY_CHARS: usize = 1_000;
@@ -26,26 +31,6 @@ pub const MAX_QUERY_CHARS: usize = 1_000;
 pub const MAX_PAGE_SIZE: usize = 100;
 /// Deepest page start.
 pub const MAX_OFFSET: usize = 10_000;
-
-/// Who is asking. Every read path takes one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A portal: public records only.
-    Public,
-    /// A coordinator: everything, including restricted companies.
-    Coordinator,
-    /// An administrator: everything, and writes.
-    Admin,
-}
-
-impl Role {
-    /// Whether this role may see a company of visibility `v`: the one privacy
-    /// rule, applied by every read path in core.
-    pub fn may_see(self, v: Visibility) -> bool {
-        v == Visibility::Public || self != Role::Public
-    }
-}
 
 /// A search request the engine refuses: the caller's error, with the field
 /// to fix.
@@ -383,9 +368,16 @@ pub(crate) fn jsic_covers(want: &JsicCode, have: &JsicCode) -> bool {
     have.as_str().starts_with(want.as_str())
 }
 
-impl Engine {
-    pub(crate) fn resolve_filters(&self, f: &Filters) -> Result<ResolvedFilters, SearchError> {
-        let tax = &self.ctx.taxonomy;
+impl ResolvedFilters {
+    /// `f` checked and resolved against the tables: clusters and sections
+    /// expanded to their codes, municipalities to their base codes,
+    /// certifications to their canonical names; `stale_cutoff` is the
+    /// engine's (profiles not confirmed since are stale).
+    pub(crate) fn resolve(
+        f: &Filters,
+        tax: &Taxonomy,
+        stale_cutoff: Date,
+    ) -> Result<ResolvedFilters, SearchError> {
         let mut jsic = Vec::new();
         for j in &f.jsic {
             if let Some(c) = tax.cluster(j) {
@@ -466,294 +458,247 @@ impl Engine {
                 .filter(|e| !e.is_empty()),
             employees: (f.employees_min, f.employees_max),
             updated_since: f.updated_since,
-            stale_cutoff: f.exclude_stale.then(|| self.ctx.stale_cutoff()),
+            stale_cutoff: f.exclude_stale.then_some(stale_cutoff),
             visibility: f.visibility,
         })
     }
+}
 
-    /// The text query of a search and the terms to highlight; `None` when
-    /// the text has nothing searchable (only stop words or symbols).
-    fn search_query(
-        &self,
-        parsed: &ParsedQuery,
-        bigrams: bool,
-    ) -> (Option<Box<dyn Query>>, Vec<QueryTerm>) {
-        let f = self.companies.fields;
-        let analyzer = &self.ctx.analyzer;
-        let terms = query::expand_terms(analyzer, &analyzer.analyze(&parsed.free));
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        // The field boosts matching uses too (config `[fields]`), but for
-        // the name: see `FieldBoosts`.
-        let b = &self.ctx.match_config.fields;
-        let mut should: Vec<(Occur, Box<dyn Query>)> = query::terms_query(
-            &terms,
-            &[
-                (f.name, b.name_search),
-                (f.capabilities, b.capabilities),
-                (f.products, b.products),
-                (f.equipment, b.equipment),
-            ],
-        );
-        if let Some(q) = query::bigram_query(&parsed.free, f.grams, 0.3).filter(|_| bigrams) {
-            should.push((Occur::Should, q));
-        }
-        if let Some(q) =
-            query::kana_only(&parsed.free).and_then(|k| query::bigram_query(&k, f.reading, 2.0))
-        {
-            should.push((Occur::Should, q));
-        }
-        if !should.is_empty() {
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
-        }
-        let text_fields = [f.name, f.capabilities, f.products, f.equipment];
-        let mut highlight = terms;
-        for p in &parsed.phrases {
-            if let Some(q) = query::phrase_query(analyzer, p, &text_fields) {
-                clauses.push((Occur::Must, Box::new(BoostQuery::new(q, 2.0))));
-                for t in analyzer.analyze(p) {
-                    highlight.push(QueryTerm {
-                        term: t.term,
-                        weight: 1.0,
-                    });
-                }
-            }
-        }
-        for x in &parsed.excluded {
-            for t in analyzer.analyze(x) {
-                for &field in &text_fields {
-                    let q = TermQuery::new(
-                        Term::from_field_text(field, &t.term),
-                        IndexRecordOption::Basic,
-                    );
-                    clauses.push((Occur::MustNot, Box::new(q)));
-                }
-            }
-        }
-        if clauses.is_empty() {
-            return (None, highlight);
-        }
-        if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
-        }
-        (Some(Box::new(BooleanQuery::new(clauses))), highlight)
+/// The boosts of the searched text fields: matching's (config `[fields]`),
+/// but for the name (see `matching::FieldBoosts`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TextBoosts {
+    pub name: f32,
+    pub capabilities: f32,
+    pub products: f32,
+    pub equipment: f32,
+}
+
+/// The text query of a search and the terms to highlight; `None` when
+/// the text has nothing searchable (only stop words or symbols).
+pub(crate) fn search_query(
+    f: &CompanyFields,
+    analyzer: &Analyzer,
+    b: TextBoosts,
+    parsed: &ParsedQuery,
+    bigrams: bool,
+) -> (Option<Box<dyn Query>>, Vec<QueryTerm>) {
+    let terms = query::expand_terms(analyzer, &analyzer.analyze(&parsed.free));
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut should: Vec<(Occur, Box<dyn Query>)> = query::terms_query(
+        &terms,
+        &[
+            (f.name, b.name),
+            (f.capabilities, b.capabilities),
+            (f.products, b.products),
+            (f.equipment, b.equipment),
+        ],
+    );
+    if let Some(q) = query::bigram_query(&parsed.free, f.grams, 0.3).filter(|_| bigrams) {
+        should.push((Occur::Should, q));
     }
-
-    /// Slots matching `q` that `role` may see and `filters` keep, with scores.
-    pub(crate) fn matching_slots(
-        &self,
-        v: &View,
-        q: &dyn Query,
-        role: Role,
-        filters: &ResolvedFilters,
-    ) -> Result<Vec<(u32, f32)>, EngineError> {
-        let raw = v.search_companies(role, q, &SlotCollector)?;
-        let rec = &v.records;
-        Ok(raw
-            .into_iter()
-            .filter(|(slot, _)| {
-                rec.companies
-                    .get(*slot)
-                    .is_some_and(|f| role.may_see(f.visibility) && filters.matches(f))
-            })
-            .collect())
+    if let Some(q) =
+        query::kana_only(&parsed.free).and_then(|k| query::bigram_query(&k, f.reading, 2.0))
+    {
+        should.push((Occur::Should, q));
     }
-
-    /// Company ids for a free-text query, best first (coordinator view, no
-    /// filters): what the search evaluation ranks, with or without bigrams.
-    #[cfg(any(test, feature = "testkit"))]
-    pub(crate) fn search_ranking(
-        &self,
-        text: &str,
-        bigrams: bool,
-        limit: usize,
-    ) -> Result<Vec<String>, EngineError> {
-        let parsed = ParsedQuery::parse(text);
-        let (Some(q), _) = self.search_query(&parsed, bigrams) else {
-            return Ok(Vec::new());
-        };
-        let none = self.resolve_filters(&Filters::default())?;
-        let v = self.view();
-        let mut hits = self.matching_slots(&v, q.as_ref(), Role::Coordinator, &none)?;
-        let rec = &v.records;
-        let id_of = |s: u32| {
-            rec.companies
-                .get(s)
-                .map(|f| f.id.to_string())
-                .unwrap_or_default()
-        };
-        hits.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then_with(|| id_of(a.0).cmp(&id_of(b.0)))
-        });
-        Ok(hits
-            .into_iter()
-            .take(limit)
-            .map(|(s, _)| id_of(s))
-            .collect())
+    if !should.is_empty() {
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
     }
-
-    /// Search companies.
-    pub fn search(&self, req: &SearchRequest, role: Role) -> Result<SearchResponse, EngineError> {
-        let chars = req.query.chars().count();
-        if chars > MAX_QUERY_CHARS {
-            return Err(SearchError::QueryTooLong { chars }.into());
-        }
-        if req.limit == 0 || req.limit > MAX_PAGE_SIZE {
-            return Err(SearchError::PageTooLarge(req.limit).into());
-        }
-        if req.offset > MAX_OFFSET {
-            return Err(SearchError::OffsetTooLarge(req.offset).into());
-        }
-        let parsed = ParsedQuery::parse(&req.query);
-        if parsed.is_empty() && parsed.excluded.is_empty() && req.filters.is_empty() {
-            return Err(SearchError::EmptyQuery.into());
-        }
-        let filters = self.resolve_filters(&req.filters)?;
-        let (q, highlight_terms) = self.search_query(&parsed, true);
-        // Text that yields no term ("の", "-") is no query: with filters it
-        // is a filter-only search, without any it is empty, not "everything".
-        let q: Box<dyn Query> = match q {
-            Some(q) => q,
-            None if req.filters.is_empty() => return Err(SearchError::EmptyQuery.into()),
-            None => Box::new(AllQuery),
-        };
-        let v = self.view();
-        let mut hits = self.matching_slots(&v, q.as_ref(), role, &filters)?;
-        let rec = &v.records;
-        let id_of = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
-        match req.sort {
-            Sort::Relevance => {
-                hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id_of(a.0).cmp(id_of(b.0))))
-            }
-            Sort::UpdatedAt => {
-                let date = |s: u32| rec.companies.get(s).and_then(|f| f.updated_at);
-                hits.sort_by(|a, b| {
-                    date(b.0)
-                        .cmp(&date(a.0))
-                        .then_with(|| id_of(a.0).cmp(id_of(b.0)))
+    let text_fields = [f.name, f.capabilities, f.products, f.equipment];
+    let mut highlight = terms;
+    for p in &parsed.phrases {
+        if let Some(q) = query::phrase_query(analyzer, p, &text_fields) {
+            clauses.push((Occur::Must, Box::new(BoostQuery::new(q, 2.0))));
+            for t in analyzer.analyze(p) {
+                highlight.push(QueryTerm {
+                    term: t.term,
+                    weight: 1.0,
                 });
             }
         }
-        let facets = req.facets.then(|| self.facets(rec, &hits));
-        let cutoff = self.ctx.stale_cutoff();
-        let page: Vec<(u32, f32)> = hits
-            .iter()
-            .skip(req.offset)
-            .take(req.limit)
-            .copied()
-            .collect();
-        let total = hits.len();
-        let page_feats: Vec<(&CompanyFeatures, f32)> = page
-            .iter()
-            .filter_map(|(s, sc)| rec.companies.get(*s).map(|f| (f, *sc)))
-            .collect();
-        let mut out = Vec::with_capacity(page_feats.len());
-        for (f, score) in page_feats {
-            let snippets = if req.highlight {
-                match self.stored_company(&v, f.id.as_str())? {
-                    Some(c) => self.snippets(&c, &highlight_terms, req.formatted),
-                    None => Vec::new(),
-                }
-            } else {
-                Vec::new()
-            };
-            out.push(Hit {
-                id: f.id.to_string(),
-                name: f.name.clone(),
-                score,
-                municipality_code: f.municipality.to_string(),
-                municipality: self
-                    .ctx
-                    .taxonomy
-                    .municipality(f.municipality)
-                    .map(|m| m.name.clone()),
-                industry_codes: f.jsic.iter().map(|j| j.to_string()).collect(),
-                updated_at: f.updated_at.map(|d| d.to_string()),
-                stale: f.is_stale(cutoff),
-                snippets,
+    }
+    for x in &parsed.excluded {
+        for t in analyzer.analyze(x) {
+            for &field in &text_fields {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, &t.term),
+                    IndexRecordOption::Basic,
+                );
+                clauses.push((Occur::MustNot, Box::new(q)));
+            }
+        }
+    }
+    if clauses.is_empty() {
+        return (None, highlight);
+    }
+    if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
+    (Some(Box::new(BooleanQuery::new(clauses))), highlight)
+}
+
+/// Slots matching `q` that `role` may see and `filters` keep, with scores:
+/// where search applies the privacy rule, so every hit, total and facet
+/// count comes from slots `role` may see.
+pub(crate) fn matching_slots(
+    v: &View,
+    q: &dyn Query,
+    role: Role,
+    filters: &ResolvedFilters,
+) -> tantivy::Result<Vec<(u32, f32)>> {
+    let raw = v.search_companies(role, q, &SlotCollector)?;
+    let rec = &v.records;
+    Ok(raw
+        .into_iter()
+        .filter(|(slot, _)| {
+            rec.companies
+                .get(*slot)
+                .is_some_and(|f| role.may_see(f.visibility) && filters.matches(f))
+        })
+        .collect())
+}
+
+/// The answer to `req` from its `hits` (what [`matching_slots`] kept):
+/// sorted, counted, faceted, and the requested page with its highlights.
+pub(crate) fn page(
+    v: &View,
+    ctx: &Context,
+    req: &SearchRequest,
+    mut hits: Vec<(u32, f32)>,
+    highlight_terms: &[QueryTerm],
+    stale_cutoff: Date,
+) -> tantivy::Result<SearchResponse> {
+    let rec = &v.records;
+    let id_of = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
+    match req.sort {
+        Sort::Relevance => {
+            hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id_of(a.0).cmp(id_of(b.0))))
+        }
+        Sort::UpdatedAt => {
+            let date = |s: u32| rec.companies.get(s).and_then(|f| f.updated_at);
+            hits.sort_by(|a, b| {
+                date(b.0)
+                    .cmp(&date(a.0))
+                    .then_with(|| id_of(a.0).cmp(id_of(b.0)))
             });
         }
-        Ok(SearchResponse {
-            total,
-            offset: req.offset,
-            limit: req.limit,
-            hits: out,
-            facets,
-        })
     }
-
-    fn snippets(
-        &self,
-        c: &crate::model::Company,
-        terms: &[QueryTerm],
-        formatted: bool,
-    ) -> Vec<Snippet> {
-        let want: std::collections::HashSet<&str> = terms.iter().map(|t| t.term.as_str()).collect();
-        let analyzer = &self.ctx.analyzer;
-        let eq = super::schema::equipment_text(c);
-        [
-            ("capabilities", c.capabilities.as_str()),
-            ("products", c.products.as_deref().unwrap_or("")),
-            ("equipment", eq.as_str()),
-        ]
-        .into_iter()
-        .filter_map(|(field, text)| snippet(analyzer, field, text, &want, formatted))
-        .collect()
+    let facets = req.facets.then(|| facets(&ctx.taxonomy, rec, &hits));
+    let page: Vec<(u32, f32)> = hits
+        .iter()
+        .skip(req.offset)
+        .take(req.limit)
+        .copied()
+        .collect();
+    let total = hits.len();
+    let page_feats: Vec<(&CompanyFeatures, f32)> = page
+        .iter()
+        .filter_map(|(s, sc)| rec.companies.get(*s).map(|f| (f, *sc)))
+        .collect();
+    let mut out = Vec::with_capacity(page_feats.len());
+    for (f, score) in page_feats {
+        let snippets = if req.highlight {
+            match v.stored_company(f.id.as_str())? {
+                Some(c) => snippets(&ctx.analyzer, &c, highlight_terms, req.formatted),
+                None => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        };
+        out.push(Hit {
+            id: f.id.to_string(),
+            name: f.name.clone(),
+            score,
+            municipality_code: f.municipality.to_string(),
+            municipality: ctx
+                .taxonomy
+                .municipality(f.municipality)
+                .map(|m| m.name.clone()),
+            industry_codes: f.jsic.iter().map(|j| j.to_string()).collect(),
+            updated_at: f.updated_at.map(|d| d.to_string()),
+            stale: f.is_stale(stale_cutoff),
+            snippets,
+        });
     }
+    Ok(SearchResponse {
+        total,
+        offset: req.offset,
+        limit: req.limit,
+        hits: out,
+        facets,
+    })
+}
 
-    fn facets(&self, rec: &super::records::Records, hits: &[(u32, f32)]) -> Facets {
-        let tax = &self.ctx.taxonomy;
-        let mut div: HashMap<String, usize> = HashMap::new();
-        let mut muni: HashMap<MunicipalityCode, usize> = HashMap::new();
-        let mut cert: HashMap<String, usize> = HashMap::new();
-        for (s, _) in hits {
-            let Some(f) = rec.companies.get(*s) else {
-                continue;
-            };
-            let mut divs: Vec<&str> = f.jsic.iter().filter_map(|j| j.division()).collect();
-            divs.sort_unstable();
-            divs.dedup();
-            for d in divs {
-                *div.entry(d.to_owned()).or_default() += 1;
-            }
-            *muni.entry(f.municipality).or_default() += 1;
-            for c in &f.certifications {
-                *cert.entry(c.clone()).or_default() += 1;
-            }
+fn snippets(
+    analyzer: &Analyzer,
+    c: &crate::model::Company,
+    terms: &[QueryTerm],
+    formatted: bool,
+) -> Vec<Snippet> {
+    let want: std::collections::HashSet<&str> = terms.iter().map(|t| t.term.as_str()).collect();
+    let eq = super::schema::equipment_text(c);
+    [
+        ("capabilities", c.capabilities.as_str()),
+        ("products", c.products.as_deref().unwrap_or("")),
+        ("equipment", eq.as_str()),
+    ]
+    .into_iter()
+    .filter_map(|(field, text)| snippet(analyzer, field, text, &want, formatted))
+    .collect()
+}
+
+fn facets(tax: &Taxonomy, rec: &super::records::Records, hits: &[(u32, f32)]) -> Facets {
+    let mut div: HashMap<String, usize> = HashMap::new();
+    let mut muni: HashMap<MunicipalityCode, usize> = HashMap::new();
+    let mut cert: HashMap<String, usize> = HashMap::new();
+    for (s, _) in hits {
+        let Some(f) = rec.companies.get(*s) else {
+            continue;
+        };
+        let mut divs: Vec<&str> = f.jsic.iter().filter_map(|j| j.division()).collect();
+        divs.sort_unstable();
+        divs.dedup();
+        for d in divs {
+            *div.entry(d.to_owned()).or_default() += 1;
         }
-        fn top(mut v: Vec<Facet>) -> Vec<Facet> {
-            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            v.truncate(30);
-            v
+        *muni.entry(f.municipality).or_default() += 1;
+        for c in &f.certifications {
+            *cert.entry(c.clone()).or_default() += 1;
         }
-        Facets {
-            jsic_division: top(div
-                .into_iter()
-                .map(|(d, count)| Facet {
-                    label: tax.jsic(&d).map(|e| e.name.clone()).unwrap_or_default(),
-                    value: d,
-                    count,
-                })
-                .collect()),
-            municipality: top(muni
-                .into_iter()
-                .map(|(m, count)| Facet {
-                    value: m.to_string(),
-                    label: tax
-                        .municipality(m)
-                        .map(|x| x.name.clone())
-                        .unwrap_or_default(),
-                    count,
-                })
-                .collect()),
-            certification: top(cert
-                .into_iter()
-                .map(|(c, count)| Facet {
-                    label: c.clone(),
-                    value: c,
-                    count,
-                })
-                .collect()),
-        }
+    }
+    fn top(mut v: Vec<Facet>) -> Vec<Facet> {
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        v.truncate(30);
+        v
+    }
+    Facets {
+        jsic_division: top(div
+            .into_iter()
+            .map(|(d, count)| Facet {
+                label: tax.jsic(&d).map(|e| e.name.clone()).unwrap_or_default(),
+                value: d,
+                count,
+            })
+            .collect()),
+        municipality: top(muni
+            .into_iter()
+            .map(|(m, count)| Facet {
+                value: m.to_string(),
+                label: tax
+                    .municipality(m)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+                count,
+            })
+            .collect()),
+        certification: top(cert
+            .into_iter()
+            .map(|(c, count)| Facet {
+                label: c.clone(),
+                value: c,
+                count,
+            })
+            .collect()),
     }
 }

@@ -20,8 +20,8 @@
 
 use tantivy::Term;
 
-use super::search::Role;
 use super::view::View;
+use crate::access::Role;
 
 /// A slot number that no live document has.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
@@ -172,13 +172,14 @@ mod tests {
             c.id = format!("reuse-{i}").parse().expect("id");
         }
         engine.upsert_companies(reused).expect("upsert");
-        let v = engine.view();
+        let m = engine.matcher();
+        let v = m.view();
         assert!(v.companies.segment_readers().len() > 1, "several segments");
         let (mut compared, mut scored) = (0, 0);
         for (_, entry) in v.records.needs.iter() {
             for role in [Role::Coordinator, Role::Public] {
-                let p = engine.prepare_need(&v, &entry.need, Ablation::FULL, role);
-                let (text, concepts) = engine.candidate_clauses(&p);
+                let p = m.prepare_need(&v, &entry.need, Ablation::FULL, role);
+                let (text, concepts) = m.candidate_clauses(&p);
                 for clauses in [text, concepts] {
                     let n = v.records.filter_keys.len();
                     let (mut ours, mut theirs) = (vec![0.0f32; n], vec![0.0f32; n]);

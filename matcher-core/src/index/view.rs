@@ -5,7 +5,8 @@
 //! features (`Records`) of the same commit. A writer builds the next view
 //! privately (a copy of the records, the new commit, a reloaded searcher)
 //! and publishes it with one atomic pointer swap; a request loads the
-//! current view once ([`super::Engine::view`]) and passes it down. Nothing
+//! current view once ([`crate::Engine::view`], or [`crate::Engine::matcher`]
+//! which holds one) and passes it down. Nothing
 //! below the request entry takes a lock or re-reads shared state, so a slot
 //! always means the company that held it in *this* view: a concurrent
 //! delete-and-reuse of the slot can't mix two companies into one answer, and
@@ -21,16 +22,16 @@ use std::sync::{Arc, OnceLock};
 
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
-use tantivy::{DocAddress, Searcher, Term};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::postings::{Lend, MatchFields, MatchIndex, RoleStats};
 use super::rankings::Rankings;
 use super::records::Records;
 use super::schema::CompanyFields;
-use super::search::Role;
 use super::taat::NO_SLOT;
-use crate::model::Need;
-use crate::persist::CommitId;
+use crate::access::Role;
+use crate::index::persist::CommitId;
+use crate::model::{Company, Need};
 
 /// A consistent view: searchers and features of one commit.
 pub struct View {
@@ -58,6 +59,8 @@ pub struct View {
     /// replaced, or the file saved with the snapshot.
     lend: Arc<Lend>,
     match_fields: MatchFields,
+    /// The company index's fields: how a stored record is read.
+    fields: CompanyFields,
     /// The portal's statistics for the matching fields.
     public_match: RoleStats,
     /// Rankings of stored needs computed on this view (see `rankings.rs`).
@@ -199,6 +202,7 @@ impl View {
             postings: Arc::default(),
             lend,
             match_fields,
+            fields: *fields,
             public_match,
             rankings: Arc::default(),
         })
@@ -308,6 +312,7 @@ impl View {
             postings: self.postings.clone(),
             lend: self.lend.clone(),
             match_fields: self.match_fields,
+            fields: self.fields,
             public_match: self.public_match,
             // Needs changed: their slots and texts may differ.
             rankings: Arc::default(),
@@ -333,6 +338,83 @@ impl View {
     /// Number of companies (all roles) and needs in this view.
     pub fn counts(&self) -> (usize, usize) {
         (self.records.companies.len(), self.records.needs.len())
+    }
+
+    /// The company index's fields.
+    pub(crate) fn company_fields(&self) -> CompanyFields {
+        self.fields
+    }
+
+    /// The full record of company `id`, if `role` may see it: a restricted
+    /// company is `None` for a portal, exactly as a missing one.
+    pub fn company(&self, id: &str, role: Role) -> Result<Option<Company>, super::ReadError> {
+        let rec = &self.records;
+        let Some(slot) = rec.companies.slot_of(id) else {
+            return Ok(None);
+        };
+        match rec.companies.get(slot) {
+            Some(f) if role.may_see(f.visibility) => {}
+            _ => return Ok(None),
+        }
+        Ok(self.stored_company(id)?)
+    }
+
+    /// The stored record of company `id`, whoever may see it: callers
+    /// check the role first.
+    pub(crate) fn stored_company(&self, id: &str) -> tantivy::Result<Option<Company>> {
+        Ok(self
+            .stored_doc(id)?
+            .and_then(|d| super::record_of(&d, self.fields.record)))
+    }
+
+    /// The stored document of company `id` (its record and its evidence),
+    /// whoever may see it: callers check the role first.
+    pub(crate) fn stored_doc(&self, id: &str) -> tantivy::Result<Option<TantivyDocument>> {
+        // Each live slot maps to its document: no term query.
+        let Some(addr) = self
+            .records
+            .companies
+            .slot_of(id)
+            .and_then(|s| self.doc_of(s))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(self.companies.doc(addr)?))
+    }
+
+    /// Need `id` as `role` may see it (see [`View::need_as_seen`]); `None`
+    /// if there is no such need.
+    pub fn need(&self, id: &str, role: Role) -> Option<Need> {
+        let rec = &self.records;
+        rec.needs
+            .slot_of(id)
+            .and_then(|s| rec.needs.get(s))
+            .map(|e| self.need_as_seen(&e.need, role).into_owned())
+    }
+
+    /// Every need as `role` may see it, sorted by id.
+    pub fn needs(&self, role: Role) -> Vec<Need> {
+        let mut out: Vec<Need> = self
+            .records
+            .needs
+            .iter()
+            .map(|(_, e)| self.need_as_seen(&e.need, role).into_owned())
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// The ids of the companies `role` may see, sorted, for paging.
+    pub fn company_ids(&self, role: Role) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .records
+            .companies
+            .iter()
+            .filter(|(_, f)| role.may_see(f.visibility))
+            .map(|(_, f)| f.id.to_string())
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// `need` as `role` may see it. An owner the role may not see is

@@ -13,9 +13,37 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{Ablation, MatchOptions};
-use crate::index::{Engine, EngineError, Role};
+use super::{Ablation, MatchConfig, MatchError, MatchOptions};
+use crate::access::Role;
+use crate::engine::{Engine, EngineError};
+use crate::fixtures::FixtureError;
 use crate::model::{Need, NeedStatus};
+
+/// Why an evaluation failed: each with the file or step that did.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// Matching a judged need failed.
+    #[error("evaluation: {0}")]
+    Match(#[from] MatchError),
+    /// The engine failed (building the set's index, searching).
+    #[error("evaluation: {0}")]
+    Engine(#[from] EngineError),
+    /// The set's records or judgments could not be read.
+    #[error("evaluation: {0}")]
+    Fixtures(#[from] FixtureError),
+    /// The blind set's split file could not be read.
+    #[error(
+        "evaluation: cannot read the split file {}: {source}; the blind sets need \
+         fixtures/blind/split.tsv (need id, tab, tune or test)",
+        path.display()
+    )]
+    Split {
+        /// The split file.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+}
 
 /// Need id → company id → grade.
 pub type Qrels = HashMap<String, HashMap<String, u8>>;
@@ -131,12 +159,10 @@ pub fn score_ranking(ranking: &[String], judged: &HashMap<String, u8>) -> (f64, 
 }
 
 /// Evaluate every step on the open, judged needs.
-pub fn evaluate(
-    engine: &Engine,
-    needs: &[Need],
-    qrels: &Qrels,
-) -> Result<Vec<Metrics>, EngineError> {
+pub fn evaluate(engine: &Engine, needs: &[Need], qrels: &Qrels) -> Result<Vec<Metrics>, EvalError> {
     let judged = judged_needs(needs, qrels);
+    // One view for the whole evaluation: every step ranks the same data.
+    let matcher = engine.matcher();
     let mut out = Vec::new();
     for (name, ab) in steps() {
         let opts = MatchOptions {
@@ -145,16 +171,16 @@ pub fn evaluate(
             ablation: ab,
             ..MatchOptions::default()
         };
-        let per: Vec<Result<(f64, f64, f64, f64), EngineError>> = judged
+        let per: Vec<Result<(f64, f64, f64, f64), MatchError>> = judged
             .par_iter()
             .map(|n| {
                 let j = &qrels[n.id.as_str()];
-                let v = engine.view();
-                let r = engine.match_need_in(&v, n, Role::Coordinator, &opts)?;
+                let v = matcher.view();
+                let r = matcher.match_need(n, Role::Coordinator, &opts)?;
                 let ranking: Vec<String> = r.matches.into_iter().map(|m| m.company_id).collect();
                 let (ndcg, recall, mrr) = score_ranking(&ranking, j);
-                let p = engine.prepare_need(&v, n, ab, Role::Coordinator);
-                let cands = engine.candidates(&v, &p, Role::Coordinator, ab)?;
+                let p = matcher.prepare_need(&v, n, ab, Role::Coordinator);
+                let cands = matcher.candidates(&v, &p, Role::Coordinator, ab)?;
                 let rec = &v.records;
                 let relevant = j.values().filter(|&&g| g >= 1).count().max(1);
                 let in_cands = cands
@@ -187,7 +213,7 @@ pub fn evaluate_search(
     engine: &Engine,
     needs: &[Need],
     qrels: &Qrels,
-) -> Result<Vec<Metrics>, EngineError> {
+) -> Result<Vec<Metrics>, EvalError> {
     let judged = judged_needs(needs, qrels);
     let mut out = Vec::new();
     for (name, bigrams) in [("search: words", false), ("search: words + bigrams", true)] {
@@ -274,24 +300,25 @@ pub fn read_split(path: &std::path::Path) -> std::io::Result<HashMap<String, Str
 }
 
 /// Evaluate one set in its own in-memory engine built on `ctx` (the bundled
-/// ontology, dictionaries and taxonomy). `fixtures` is the fixtures folder;
-/// the blind sets live in its `blind/` subfolder.
+/// ontology, dictionaries and taxonomy) and matching with `config`.
+/// `fixtures` is the fixtures folder; the blind sets live in its `blind/`
+/// subfolder.
 pub fn evaluate_set(
     ctx: std::sync::Arc<crate::Context>,
+    config: MatchConfig,
     fixtures: &std::path::Path,
     set: EvalSet,
-) -> Result<SetReport, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<SetReport, EvalError> {
     let dir = match set {
         EvalSet::Fixtures => fixtures.to_path_buf(),
         EvalSet::BlindTune | EvalSet::BlindTest => fixtures.join("blind"),
     };
-    let engine = Engine::in_memory(ctx)?;
-    let load =
-        crate::fixtures::load_into(&engine, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut needs = engine.needs();
+    let engine = Engine::in_memory(ctx)?.with_match_config(config);
+    let load = crate::fixtures::load_into(&engine, &dir)?;
+    let mut needs = engine.needs(Role::Coordinator);
     if let Some(half) = set.half() {
-        let split = read_split(&dir.join("split.tsv"))
-            .map_err(|e| format!("{}: {e}", dir.join("split.tsv").display()))?;
+        let path = dir.join("split.tsv");
+        let split = read_split(&path).map_err(|source| EvalError::Split { path, source })?;
         needs.retain(|n| split.get(n.id.as_str()).is_some_and(|h| h == half));
     }
     let qrels = crate::fixtures::qrels(&dir)?;

@@ -7,12 +7,12 @@ use serde::Serialize;
 
 use super::signals::{self, N_SIGNALS};
 use super::weights::RelationWeights;
-use super::PreparedNeed;
+use super::{MatchError, Matcher, PreparedNeed};
 use crate::analysis::scope::ScopeKind;
 use crate::concepts::{ConceptId, ConceptSet, Mention, Relation};
 use crate::index::evidence::{Cited, FIELDS};
 use crate::index::records::CompanyFeatures;
-use crate::index::{Engine, EngineError, View};
+use crate::index::View;
 
 /// A need term found in a company field, with offsets into that field's text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -147,7 +147,7 @@ pub struct Explanation {
 /// what a sibling-only or an outsourced capability scores.
 const WHY_MIN_SCORE: f32 = 0.5;
 
-impl Engine {
+impl Matcher<'_> {
     /// The explanation of company `f` for need `p` in view `v`. Term and
     /// concept evidence come from what indexing stored with the company's
     /// document (see `index::evidence`); nothing is analyzed here.
@@ -157,7 +157,7 @@ impl Engine {
         p: &PreparedNeed,
         f: &CompanyFeatures,
         row: &[f32; N_SIGNALS],
-    ) -> Result<Explanation, EngineError> {
+    ) -> Result<Explanation, MatchError> {
         let (terms, concepts) = self
             .with_evidence(v, f.id.as_str(), |e| {
                 (term_evidence(e, p), self.concept_evidence(e, p, f))
@@ -177,8 +177,8 @@ impl Engine {
         let ontology = &self.ctx.ontology;
         let (_, hits) = signals::concept_similarity(
             ontology,
-            &self.ctx.match_config.relations,
-            &self.ctx.match_config.requirements,
+            &self.config.relations,
+            &self.config.requirements,
             &p.concepts,
             &f.concepts,
         );
@@ -227,7 +227,7 @@ impl Engine {
             .collect();
         let (distance_km, same_municipality) = match p.origin {
             Some((o, om)) => (
-                signals::geography(&ctx.match_config.geography, o, om, f).1,
+                signals::geography(&self.config.geography, o, om, f).1,
                 om == Some(f.municipality),
             ),
             None => (None, false),
@@ -240,7 +240,7 @@ impl Engine {
         let required = requirements.iter().filter(|r| !r.optional).count();
         let met = requirements.iter().filter(|r| !r.optional && r.met).count();
         let why = sentence(
-            &ctx.match_config.relations,
+            &self.config.relations,
             &requirements,
             &concepts,
             &terms,
@@ -267,7 +267,7 @@ impl Engine {
     }
 }
 
-impl Engine {
+impl Matcher<'_> {
     /// Each stated requirement of `p` judged against the company's concept
     /// evidence and its matching machines: required first, then optional,
     /// each in the need's order.
@@ -278,7 +278,7 @@ impl Engine {
         equipment: &[String],
     ) -> Vec<RequirementVerdict> {
         let ontology = &self.ctx.ontology;
-        let config = &self.ctx.match_config;
+        let config = &self.config;
         let mut out: Vec<RequirementVerdict> = p
             .stated
             .iter()
@@ -415,9 +415,10 @@ mod tests {
     use crate::index::schema::CompanyAnalysis;
     use crate::index::Role;
     use crate::matching::Ablation;
+    use crate::Engine;
     use crate::{fixtures, Context};
 
-    impl Engine {
+    impl Matcher<'_> {
         /// How explanations found their evidence before it was stored:
         /// the company's record fetched and its texts analyzed again for
         /// every explanation. Kept verbatim as the reference for the stored path.
@@ -427,9 +428,9 @@ mod tests {
             p: &PreparedNeed,
             f: &CompanyFeatures,
             row: &[f32; N_SIGNALS],
-        ) -> Result<Explanation, EngineError> {
+        ) -> Result<Explanation, MatchError> {
             let ctx = &self.ctx;
-            let company = self.stored_company(v, f.id.as_str())?;
+            let company = v.stored_company(f.id.as_str())?;
             let want: HashSet<&str> = p.terms.iter().map(|t| t.term.as_str()).collect();
             let mut terms = Vec::new();
             let mut concepts = Vec::new();
@@ -466,8 +467,8 @@ mod tests {
                 }
                 let (_, hits) = signals::concept_similarity(
                     &ctx.ontology,
-                    &ctx.match_config.relations,
-                    &ctx.match_config.requirements,
+                    &self.config.relations,
+                    &self.config.requirements,
                     &p.concepts,
                     &f.concepts,
                 );
@@ -523,6 +524,7 @@ mod tests {
             ..Default::default()
         };
         let r = e
+            .matcher()
             .match_need(&need, Role::Coordinator, &opts)
             .expect("match");
         assert!(r.matches.len() >= 10);
@@ -568,9 +570,9 @@ mod tests {
                 let ev = x.concepts.iter().find(|c| c.wanted == q.wanted);
                 assert_eq!(q.by.as_ref(), ev.map(|c| &c.have), "{}", q.wanted);
                 let strength = ev.map_or(0.0, |c| {
-                    ctx.match_config.relations.of(c.relation) * c.weight
+                    e.match_config().relations.of(c.relation) * c.weight
                 });
-                assert_eq!(q.met, strength >= ctx.match_config.requirements.met_at);
+                assert_eq!(q.met, strength >= e.match_config().requirements.met_at);
             }
             let lacking: Vec<&str> = x
                 .requirements
@@ -609,22 +611,23 @@ mod tests {
         let ctx = Arc::new(Context::load(&fixtures::fixtures_dir()).expect("fixtures context"));
         let e = Engine::in_memory(ctx.clone()).expect("engine");
         fixtures::load_into(&e, &fixtures::fixtures_dir()).expect("load fixtures");
-        let v = e.view();
-        let slots = e.company_slots();
-        let needs = e.needs();
+        let m = e.matcher();
+        let v = m.view();
+        let slots = m.company_slots();
+        let needs = e.needs(Role::Coordinator);
         assert!(slots.len() > 200 && needs.len() > 50);
 
         let mut bytes = 0;
         for &slot in &slots {
             let f = v.records.companies.get(slot).expect("live slot");
             let id = f.id.as_str();
-            let d = e.stored_doc(&v, id).expect("fetch").expect("document");
-            let raw = crate::index::first_bytes(&d, e.companies.fields.evidence).expect("stored");
+            let d = v.stored_doc(id).expect("fetch").expect("document");
+            let raw = crate::index::first_bytes(&d, v.company_fields().evidence).expect("stored");
             bytes += raw.len();
             let stored = StoredEvidence::decode(raw).expect("decodes");
             // Explanations below read it (same ontology), not the fallback.
             assert_eq!(stored.ontology, ctx.ontology.fingerprint());
-            let c = e.stored_company(&v, id).expect("fetch").expect("record");
+            let c = v.stored_company(id).expect("fetch").expect("record");
             let a = CompanyAnalysis::new(&c, &ctx.analyzer, &ctx.ontology);
             // What the fallback computes is what indexing stored.
             assert_eq!(
@@ -647,8 +650,8 @@ mod tests {
 
         let mut cited = (0, 0);
         for n in &needs {
-            let p = e.prepare_need(&v, n, Ablation::FULL, Role::Coordinator);
-            let (rows, _) = e.rescore_slots(n, &slots);
+            let p = m.prepare_need(&v, n, Ablation::FULL, Role::Coordinator);
+            let (rows, _) = m.rescore_slots(n, &slots);
             let got: Vec<(Explanation, Explanation)> = slots
                 .par_iter()
                 .enumerate()
@@ -658,8 +661,8 @@ mod tests {
                     for (k, x) in row.iter_mut().enumerate() {
                         *x = rows[[i, k]];
                     }
-                    let new = e.explain(&v, &p, f, &row).expect("explain");
-                    let old = e.explain_reanalyzing(&v, &p, f, &row).expect("old explain");
+                    let new = m.explain(&v, &p, f, &row).expect("explain");
+                    let old = m.explain_reanalyzing(&v, &p, f, &row).expect("old explain");
                     (new, old)
                 })
                 .collect();

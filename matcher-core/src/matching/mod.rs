@@ -25,14 +25,18 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tantivy::Term;
 
+use crate::access::Role;
 use crate::analysis::scope::ScopeKind;
 use crate::concepts::ConceptSet;
+use crate::context::Context;
+use crate::index::evidence::{Cited, StoredEvidence};
 use crate::index::query::{self, QueryTerm};
 use crate::index::rankings::Ranking;
 use crate::index::records::CompanyFeatures;
+use crate::index::schema::{equipment_text, CompanyAnalysis};
+use crate::index::View;
 use crate::index::{taat, top_slots};
-use crate::index::{Engine, EngineError, Role, View};
-use crate::model::{Date, GeoPoint, MunicipalityCode, Need, NeedStatus};
+use crate::model::{Company, Date, GeoPoint, MunicipalityCode, Need, NeedStatus};
 use constraints::Constraints;
 use signals::{PerSignal, Signal, SignalRow, SizeHint, N_SIGNALS};
 
@@ -200,7 +204,7 @@ pub(crate) struct Candidate {
     pub concept: f32,
 }
 
-/// A candidate with its fused order key in [`Engine::candidates`]: the
+/// A candidate with its fused order key in [`Matcher::candidates`]: the
 /// sum of its two channels' scores, each normalized by its channel's best.
 struct Fused {
     cand: Candidate,
@@ -227,15 +231,123 @@ pub(crate) struct PreparedNeed<'a> {
     pub owner_slot: Option<u32>,
 }
 
-/// A match request the engine refuses.
+/// Why a match failed: a request the engine refuses, or an index it could
+/// not read.
 #[derive(Debug, thiserror::Error)]
 pub enum MatchError {
     /// `top_k` outside 1 to [`MAX_TOP_K`].
     #[error("top_k {0} is out of range 1..={MAX_TOP_K}")]
     TopK(usize),
+    /// tantivy failed reading the index (a damaged index, an I/O error).
+    #[error(
+        "index error while matching: {0} (if it persists, check the disk; a damaged data \
+         folder is restored from a backup, `matcher backup`)"
+    )]
+    Index(#[from] tantivy::TantivyError),
+    /// The evidence computed from a company's stored record for its
+    /// explanation does not fit that record: a bug, not bad input.
+    #[error(
+        "company {company}: the explanation evidence computed from its stored record does \
+         not fit it ({source}); please report this, with the company's record"
+    )]
+    Evidence {
+        /// The company's id.
+        company: String,
+        /// What did not fit.
+        source: crate::index::evidence::EvidenceError,
+    },
 }
 
-impl Engine {
+/// Matching over one [`View`]: a need's candidates ranked and explained,
+/// the opportunities of a company, reciprocal scores — every answer of a
+/// matcher read from the one view it was made with, so a request that
+/// asks several things (a need, its matches, the matched profiles; a
+/// whole batch) gets answers that agree, whatever is written meanwhile.
+///
+/// Get one from [`crate::Engine::matcher`] per request (it holds the
+/// engine's view and matching configuration; dropping it releases the
+/// view). It is `Send + Sync`: a batch shares one across threads.
+pub struct Matcher<'e> {
+    /// The analysis context (analyzer, tables, ontology).
+    ctx: &'e Context,
+    /// The engine's matching configuration: the one the view's memoized
+    /// rankings were computed with.
+    config: &'e MatchConfig,
+    /// The view every answer reads.
+    view: std::sync::Arc<View>,
+}
+
+impl<'e> Matcher<'e> {
+    /// Matching over `view` with `config`: the engine's, see
+    /// [`crate::Engine::matcher`].
+    pub(crate) fn new(
+        ctx: &'e Context,
+        config: &'e MatchConfig,
+        view: std::sync::Arc<View>,
+    ) -> Matcher<'e> {
+        Matcher { ctx, config, view }
+    }
+
+    /// The view this matcher reads (a shared handle): read the records of
+    /// the same request from it ([`View::company`], [`View::need`]) so they
+    /// agree with the matches.
+    pub fn view(&self) -> std::sync::Arc<View> {
+        self.view.clone()
+    }
+
+    /// The matching configuration.
+    pub fn config(&self) -> &MatchConfig {
+        self.config
+    }
+
+    /// Profiles not confirmed since this date are stale (flagged in matches).
+    pub fn stale_cutoff(&self) -> Date {
+        Date::today().minus_months(self.config.stale_months)
+    }
+
+    /// `cite` applied to the evidence of company `id` in view `v`: the
+    /// stored evidence read against the stored record of the same
+    /// document. When the document has none that fits (an encoding failure
+    /// at indexing, an index built with another ontology), the evidence is
+    /// computed from the record as indexing would: slower, never wrong.
+    /// `None` if the view has no such company.
+    pub(crate) fn with_evidence<R>(
+        &self,
+        v: &View,
+        id: &str,
+        cite: impl FnOnce(&Cited<'_>) -> R,
+    ) -> Result<Option<R>, MatchError> {
+        let Some(d) = v.stored_doc(id)? else {
+            return Ok(None);
+        };
+        let fields = v.company_fields();
+        let Some(c) = crate::index::record_of::<Company>(&d, fields.record) else {
+            return Ok(None);
+        };
+        let ctx = &self.ctx;
+        let fingerprint = ctx.ontology.fingerprint();
+        let eq = equipment_text(&c);
+        let stored = crate::index::first_bytes(&d, fields.evidence)
+            .and_then(|b| StoredEvidence::decode(b).ok())
+            .filter(|e| e.ontology == fingerprint);
+        if let Some(cited) = stored.as_ref().and_then(|s| s.resolve(&c, &eq).ok()) {
+            return Ok(Some(cite(&cited)));
+        }
+        tracing::debug!("company {id}: no usable stored evidence; analyzing its record");
+        let a = CompanyAnalysis::new(&c, &ctx.analyzer, &ctx.ontology);
+        let computed = StoredEvidence::new(&c, &a, fingerprint);
+        let cited =
+            computed
+                .resolve(&c, &a.equipment_text)
+                .map_err(|source| MatchError::Evidence {
+                    company: id.to_owned(),
+                    source,
+                })?;
+        Ok(Some(cite(&cited)))
+    }
+}
+
+impl Matcher<'_> {
     pub(crate) fn prepare_need<'a>(
         &self,
         v: &View,
@@ -245,7 +357,7 @@ impl Engine {
     ) -> PreparedNeed<'a> {
         let ctx = &self.ctx;
         let text = format!("{}\n{}", need.title, need.text);
-        let scoping = &ctx.match_config.scoping;
+        let scoping = &self.config.scoping;
         // Words of the request, and (weighing less) words only a
         // nice-to-have clause asks for; the rest of the text is out of scope.
         let analyzed = crate::analysis::analyzed::AnalyzedText {
@@ -310,7 +422,7 @@ impl Engine {
         let (concepts, concept_query, stated) = if ab.concepts {
             let mentions = ctx.ontology.need_mentions_scoped(need, scoping);
             let all = ConceptSet::from_mentions(&mentions);
-            let req = &ctx.match_config.requirements;
+            let req = &self.config.requirements;
             let stated = if req.most_specific {
                 ctx.ontology.most_specific(&all)
             } else {
@@ -352,7 +464,7 @@ impl Engine {
         let wanted_jsic = if !need.industry_codes.is_empty() {
             signals::WantedJsic::codes(&need.industry_codes)
         } else {
-            match ctx.match_config.wanted_industries {
+            match self.config.wanted_industries {
                 WantedIndustries::Owner => {
                     signals::WantedJsic::codes(owner.map(|o| o.jsic.as_slice()).unwrap_or(&[]))
                 }
@@ -364,8 +476,8 @@ impl Engine {
         };
         let wanted = signals::WantedConcepts::new(
             &ctx.ontology,
-            &ctx.match_config.relations,
-            &ctx.match_config.requirements,
+            &self.config.relations,
+            &self.config.requirements,
             &concepts,
         );
         PreparedNeed {
@@ -395,8 +507,8 @@ impl Engine {
         &self,
         p: &PreparedNeed,
     ) -> (Vec<(Term, f32)>, Vec<(Term, f32)>) {
-        let f = self.companies.fields;
-        let b = &self.ctx.match_config.fields;
+        let f = self.view.company_fields();
+        let b = &self.config.fields;
         let fields = [
             (f.capabilities, b.capabilities),
             (f.products, b.products),
@@ -469,11 +581,11 @@ impl Engine {
         p: &PreparedNeed,
         role: Role,
         ab: Ablation,
-    ) -> Result<(SlotScores, SlotScores), EngineError> {
+    ) -> Result<(SlotScores, SlotScores), MatchError> {
         let (text_terms, concept_terms) = self.candidate_clauses(p);
         let rec = &v.records;
         let admit = self.admit(v, p, role, ab);
-        let keep = self.ctx.match_config.candidates;
+        let keep = self.config.candidates;
         // Each channel keeps more than `keep`, so a company ranked just below
         // the cut in both can still win on the fused score.
         let depth = keep.saturating_mul(CHANNEL_DEPTH);
@@ -498,7 +610,7 @@ impl Engine {
         p: &PreparedNeed,
         role: Role,
         ab: Ablation,
-    ) -> Result<Vec<Candidate>, EngineError> {
+    ) -> Result<Vec<Candidate>, MatchError> {
         let (text, concepts) = self.channels(v, p, role, ab)?;
         let rec = &v.records;
         let max_t = text.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
@@ -540,7 +652,7 @@ impl Engine {
         };
         // A total order (ids are unique): selecting the best `keep` and sorting
         // only those gives exactly the full sort's prefix, in O(hits).
-        let keep = self.ctx.match_config.candidates;
+        let keep = self.config.candidates;
         if c.len() > keep && keep > 0 {
             c.select_nth_unstable_by(keep - 1, order);
             c.truncate(keep);
@@ -561,7 +673,7 @@ impl Engine {
         self.rescore_against(v, p, cands, max_text(cands), ab)
     }
 
-    /// [`Engine::rescore`] with the text normalizer given: the best text
+    /// [`Matcher::rescore`] with the text normalizer given: the best text
     /// score among all of the need's candidates, when `cands` is only some.
     fn rescore_against(
         &self,
@@ -607,11 +719,10 @@ impl Engine {
                         .proximity(&f.jsic, |c| ctx.taxonomy.section_byte(c));
                 }
                 if let Some((o, om)) = p.origin {
-                    row[Signal::Geography] =
-                        signals::geography(&ctx.match_config.geography, o, om, f).0;
+                    row[Signal::Geography] = signals::geography(&self.config.geography, o, om, f).0;
                 }
                 row[Signal::Freshness] =
-                    signals::freshness(f.updated_at, today, ctx.match_config.stale_months);
+                    signals::freshness(f.updated_at, today, self.config.stale_months);
                 if let Some(h) = p.size {
                     row[Signal::Size] = signals::size_fit(h, f.employees);
                 }
@@ -655,7 +766,7 @@ impl Engine {
 
     /// Effective weights: zero for signals that do not apply, normalized to sum 1.
     fn effective_weights(&self, applies: &PerSignal<bool>) -> Array1<f32> {
-        let w = self.ctx.match_config.weights.per_signal();
+        let w = self.config.weights.per_signal();
         let mut v = Array1::from_iter(
             w.0.iter()
                 .zip(applies.0)
@@ -675,7 +786,7 @@ impl Engine {
         p: &PreparedNeed,
         role: Role,
         ab: Ablation,
-    ) -> Result<Vec<Ranked>, EngineError> {
+    ) -> Result<Vec<Ranked>, MatchError> {
         let cands = self.candidates(v, p, role, ab)?;
         let (m, applies) = self.rescore(v, p, &cands, ab);
         let w = self.effective_weights(&applies);
@@ -715,21 +826,22 @@ impl Engine {
         need: &Need,
         role: Role,
         opts: &MatchOptions,
-    ) -> Result<MatchResult, EngineError> {
+    ) -> Result<MatchResult, MatchError> {
         self.match_need_in(&self.view(), need, role, opts)
     }
 
-    /// [`Engine::match_need`] in a given view: every step of the match
-    /// (retrieval, rescoring, explanations, reciprocal scores) reads `v`.
-    pub fn match_need_in(
+    /// [`Matcher::match_need`] in view `v` (this matcher's): every step of
+    /// the match (retrieval, rescoring, explanations, reciprocal scores)
+    /// reads `v`.
+    fn match_need_in(
         &self,
         v: &View,
         need: &Need,
         role: Role,
         opts: &MatchOptions,
-    ) -> Result<MatchResult, EngineError> {
+    ) -> Result<MatchResult, MatchError> {
         if opts.top_k == 0 || opts.top_k > MAX_TOP_K {
-            return Err(EngineError::Other(MatchError::TopK(opts.top_k).to_string()));
+            return Err(MatchError::TopK(opts.top_k));
         }
         let need = v.need_as_seen(need, role);
         let need = need.as_ref();
@@ -738,7 +850,7 @@ impl Engine {
         let candidates = ranked.len();
         let applies = self.rescore(v, &p, &[], opts.ablation).1;
         let w = self.effective_weights(&applies);
-        let cutoff = self.ctx.stale_cutoff();
+        let cutoff = self.stale_cutoff();
         let take = if opts.rank_by_mutual {
             ranked.len().min(opts.top_k * 3)
         } else {
@@ -746,7 +858,7 @@ impl Engine {
         };
         // Explanations analyze each matched profile: the one per-match cost
         // worth spreading over the cores.
-        let matches: Result<Vec<Option<Match>>, EngineError> = ranked[..take]
+        let matches: Result<Vec<Option<Match>>, MatchError> = ranked[..take]
             .par_iter()
             .map(|&Ranked { slot, total, row }| {
                 let Some(f) = v.records.companies.get(slot) else {
@@ -807,7 +919,7 @@ impl Engine {
         id: &str,
         role: Role,
         opts: &MatchOptions,
-    ) -> Result<Option<MatchResult>, EngineError> {
+    ) -> Result<Option<MatchResult>, MatchError> {
         let v = self.view();
         let need = v
             .records
@@ -828,7 +940,7 @@ impl Engine {
         b: &CompanyFeatures,
         forward: f32,
         role: Role,
-    ) -> Result<Option<Mutual>, EngineError> {
+    ) -> Result<Option<Mutual>, MatchError> {
         let Some(owner) = need.company_id.as_ref() else {
             return Ok(None);
         };
@@ -849,7 +961,7 @@ impl Engine {
                 0.0
             };
             if best.as_ref().is_none_or(|m| score > m.score) {
-                let t = self.ctx.match_config.mutual_threshold;
+                let t = self.config.mutual_threshold;
                 best = Some(Mutual {
                     need_id: e.need.id.to_string(),
                     reverse_score: reverse,
@@ -871,7 +983,7 @@ impl Engine {
         need_slot: u32,
         need: &Need,
         role: Role,
-    ) -> Result<Ranking, EngineError> {
+    ) -> Result<Ranking, MatchError> {
         v.rankings()
             .get_or_try(need_slot, role == Role::Public, || {
                 let need = v.need_as_seen(need, role);
@@ -884,7 +996,7 @@ impl Engine {
             })
     }
 
-    /// The total [`Engine::rank`] gives company `slot` for the stored need
+    /// The total [`Matcher::rank`] gives company `slot` for the stored need
     /// at `need_slot` (0 when it is not a candidate).
     fn ranked_total(
         &self,
@@ -893,7 +1005,7 @@ impl Engine {
         need: &Need,
         role: Role,
         slot: u32,
-    ) -> Result<f32, EngineError> {
+    ) -> Result<f32, MatchError> {
         let ranking = self.stored_ranking(v, need_slot, need, role)?;
         Ok(ranking
             .iter()
@@ -913,7 +1025,7 @@ impl Engine {
         id: &str,
         role: Role,
         opts: &MatchOptions,
-    ) -> Result<Option<Vec<Opportunity>>, EngineError> {
+    ) -> Result<Option<Vec<Opportunity>>, MatchError> {
         let v = self.view();
         let v = &*v;
         let rec = &v.records;
@@ -933,7 +1045,7 @@ impl Engine {
             .map(|(s, e)| (s, &e.need))
             .collect();
         // Where I rank in every open need, from the memo (ranked on a miss).
-        let found: Result<Vec<Option<(u32, &Need, usize, f32)>>, EngineError> = needs
+        let found: Result<Vec<Option<(u32, &Need, usize, f32)>>, MatchError> = needs
             .par_iter()
             .map(|&(need_slot, n)| {
                 let ranking = self.stored_ranking(v, need_slot, n, role)?;
@@ -968,7 +1080,7 @@ impl Engine {
                     explanation,
                 })
             })
-            .collect::<Result<Vec<_>, EngineError>>()
+            .collect::<Result<Vec<_>, MatchError>>()
             .map(Some)
     }
 }
@@ -1028,7 +1140,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::{fixtures, Context};
+    use crate::{fixtures, Context, Engine};
 
     /// What `admit` lets into retrieval equals a check of every slot with
     /// the full filter (privacy, the need's own company, every hard
@@ -1040,7 +1152,8 @@ mod tests {
         let dir = fixtures::fixtures_dir();
         let engine = Engine::in_memory(Arc::new(Context::load(&dir).unwrap())).unwrap();
         fixtures::load_into(&engine, &dir).unwrap();
-        let v = engine.view();
+        let m = engine.matcher();
+        let v = m.view();
         let rec = &v.records;
         let mut needs: Vec<Need> = rec.needs.iter().map(|(_, e)| e.need.clone()).collect();
         let base = needs[0].clone();
@@ -1061,7 +1174,7 @@ mod tests {
         let mut constrained = 0;
         for need in &needs {
             for role in [Role::Public, Role::Coordinator] {
-                let p = engine.prepare_need(&v, need, Ablation::FULL, role);
+                let p = m.prepare_need(&v, need, Ablation::FULL, role);
                 let c = Constraints::new(need, p.origin.map(|o| o.0), &engine.ctx.taxonomy);
                 let want: Vec<u32> = (0..rec.filter_keys.len() as u32)
                     .filter(|&s| {
@@ -1072,7 +1185,7 @@ mod tests {
                             && c.allows(key, || rec.companies.get(s))
                     })
                     .collect();
-                let got: Vec<u32> = match engine.admit(&v, &p, role, Ablation::FULL) {
+                let got: Vec<u32> = match m.admit(&v, &p, role, Ablation::FULL) {
                     top_slots::Admit::Only(slots) => {
                         constrained += 1;
                         slots.into_owned()
@@ -1093,7 +1206,7 @@ mod tests {
     #[test]
     fn wanted_industries_are_the_requirements_not_the_owners() {
         let dir = fixtures::fixtures_dir();
-        let mut ctx = Context::load(&dir).unwrap();
+        let ctx = Arc::new(Context::load(&dir).unwrap());
         let need: Need = serde_json::from_value(serde_json::json!({
             "id": "t-1", "company_id": "tk-005", "kind": "subcontracting",
             "title": "樹脂カバーの成形先",
@@ -1101,30 +1214,34 @@ mod tests {
         }))
         .unwrap();
         let codes = |engine: &Engine| {
-            let v = engine.view();
-            let p = engine.prepare_need(&v, &need, Ablation::FULL, Role::Coordinator);
+            let m = engine.matcher();
+            let p = m.prepare_need(&m.view(), &need, Ablation::FULL, Role::Coordinator);
             let mut c: Vec<String> = p.wanted_jsic.all_codes().map(|c| c.to_string()).collect();
             c.sort();
             c.dedup();
             c
         };
-        let load = |ctx: Context| {
-            let engine = Engine::in_memory(Arc::new(ctx)).unwrap();
+        let load = |config: MatchConfig| {
+            let engine = Engine::in_memory(ctx.clone())
+                .unwrap()
+                .with_match_config(config);
             fixtures::load_into(&engine, &dir).unwrap();
             engine
         };
-        ctx.match_config.wanted_industries = WantedIndustries::Owner;
-        let owner = codes(&load(ctx));
+        let owner = codes(&load(MatchConfig {
+            wanted_industries: WantedIndustries::Owner,
+            ..MatchConfig::default()
+        }));
         assert_eq!(owner, ["24"], "the owner tk-005 is a sheet-metal shop");
-        let engine = load(Context::load(&dir).unwrap());
+        let engine = load(MatchConfig::default());
         let wanted = codes(&engine);
         assert!(wanted.contains(&"18".to_owned()), "{wanted:?}");
         assert!(!wanted.contains(&"24".to_owned()), "{wanted:?}");
         // named industries win over both
         let mut named = need.clone();
         named.industry_codes = vec!["1831".parse().unwrap()];
-        let v = engine.view();
-        let p = engine.prepare_need(&v, &named, Ablation::FULL, Role::Coordinator);
+        let m = engine.matcher();
+        let p = m.prepare_need(&m.view(), &named, Ablation::FULL, Role::Coordinator);
         let c: Vec<&str> = p.wanted_jsic.all_codes().map(|c| c.as_str()).collect();
         assert_eq!(c, ["1831"]);
     }
@@ -1140,11 +1257,11 @@ mod tests {
             "text": "弊社は墨田区で印刷業を営んでおります。アルミ筐体の切削をお願いしたい。できればアルマイトまで。",
         }))
         .unwrap();
-        let v = engine.view();
-        let p = engine.prepare_need(&v, &need, Ablation::FULL, Role::Coordinator);
+        let m = engine.matcher();
+        let p = m.prepare_need(&m.view(), &need, Ablation::FULL, Role::Coordinator);
         let w = |t: &str| p.terms.iter().find(|q| q.term == t).map(|q| q.weight);
         assert_eq!(w("切削"), Some(1.0));
-        let optional = engine.ctx.match_config.scoping.optional_text_weight;
+        let optional = engine.match_config().scoping.optional_text_weight;
         assert_eq!(w("アルマイト"), Some(optional));
         assert_eq!(w("印刷"), None, "{:?}", p.terms);
     }
@@ -1157,21 +1274,22 @@ mod tests {
         let dir = fixtures::fixtures_dir();
         let engine = Engine::in_memory(Arc::new(Context::load(&dir).unwrap())).unwrap();
         fixtures::load_into(&engine, &dir).unwrap();
-        let v = engine.view();
+        let m = engine.matcher();
+        let v = m.view();
         let mut compared = 0;
         for (slot, e) in v.records.needs.iter().take(40) {
             for role in [Role::Coordinator, Role::Public] {
                 let need = v.need_as_seen(&e.need, role);
-                let p = engine.prepare_need(&v, &need, Ablation::FULL, role);
-                let fresh = engine.rank(&v, &p, role, Ablation::FULL).unwrap();
-                let memo = engine.stored_ranking(&v, slot, &e.need, role).unwrap();
+                let p = m.prepare_need(&v, &need, Ablation::FULL, role);
+                let fresh = m.rank(&v, &p, role, Ablation::FULL).unwrap();
+                let memo = m.stored_ranking(&v, slot, &e.need, role).unwrap();
                 assert_eq!(memo.len(), fresh.len(), "need {}", e.need.id);
                 for (m, f) in memo.iter().zip(&fresh) {
                     assert_eq!((m.0, m.1.to_bits()), (f.slot, f.total.to_bits()));
                     compared += 1;
                 }
                 if let Some(owner) = p.owner_slot {
-                    let t = engine.ranked_total(&v, slot, &e.need, role, owner);
+                    let t = m.ranked_total(&v, slot, &e.need, role, owner);
                     assert_eq!(t.unwrap(), 0.0);
                 }
             }
@@ -1180,9 +1298,7 @@ mod tests {
         let held = v.rankings().len();
         assert!(held >= 60, "{held}");
         let (slot, e) = v.records.needs.iter().next().unwrap();
-        engine
-            .stored_ranking(&v, slot, &e.need, Role::Public)
-            .unwrap();
+        m.stored_ranking(&v, slot, &e.need, Role::Public).unwrap();
         assert_eq!(v.rankings().len(), held, "a second read is a memo hit");
     }
 }

@@ -136,11 +136,11 @@ pub async fn candidates(
     let key = id.clone();
     let got = state
         .run(Work::Matching, move |e| {
-            let v = e.view();
-            let Some(n) = e.need_in(&v, &key, role) else {
+            let m = e.matcher();
+            let Some(n) = m.view().need(&key, role) else {
                 return Ok(None);
             };
-            let (r, companies) = super::needs::candidates_in(e, &v, &n, role, CSV_TOP_K)?;
+            let (r, companies) = super::needs::candidates(&m, &n, role, CSV_TOP_K)?;
             let rows = r
                 .matches
                 .iter()
@@ -200,7 +200,7 @@ pub async fn shortlist(
             let v = e.view();
             let mut names = HashMap::new();
             for p in &list.items {
-                if let Some(c) = e.company_in(&v, p.company_id.as_str(), role)? {
+                if let Some(c) = v.company(p.company_id.as_str(), role)? {
                     names.insert(p.company_id.to_string(), c.name);
                 }
             }

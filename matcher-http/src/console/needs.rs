@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use matcher_core::concepts::Relation;
-use matcher_core::matching::{MatchOptions, MatchResult};
+use matcher_core::matching::{MatchOptions, MatchResult, Matcher};
 use matcher_core::model::{
     Company, JsicCode, MunicipalityCode, Need, NeedKind, NeedStatus, RecordId, Region, Visibility,
 };
@@ -361,9 +361,7 @@ pub async fn list_page(
 ) -> ConsoleResult<Markup> {
     let outcomes = state.outcomes()?;
     let role = user.caller.core_role();
-    let mut needs = state
-        .run(Work::Plain, move |e| Ok(e.needs_for(role)))
-        .await?;
+    let mut needs = state.run(Work::Plain, move |e| Ok(e.needs(role))).await?;
     let want = match q.status.as_str() {
         "closed" => Some(NeedStatus::Closed),
         "all" => None,
@@ -526,7 +524,7 @@ async fn preview(state: &AppState, user: &User, f: NeedForm) -> ConsoleResult<Re
         .run(Work::Matching, move |e| {
             let mut n = n;
             matcher_core::model::validate::need(&mut n, &e.ctx.taxonomy)?;
-            candidates_in(e, &e.view(), &n, role, TOP_K)
+            candidates(&e.matcher(), &n, role, TOP_K)
         })
         .await;
     let (result, companies) = match got {
@@ -554,10 +552,10 @@ async fn preview(state: &AppState, user: &User, f: NeedForm) -> ConsoleResult<Re
 
 type Candidates = (MatchResult, HashMap<String, Company>);
 
-/// Match `need` and read each candidate's profile, all from one view.
-pub(crate) fn candidates_in(
-    e: &matcher_core::Engine,
-    v: &matcher_core::index::View,
+/// Match `need` and read each candidate's profile, all from the matcher's
+/// one view.
+pub(crate) fn candidates(
+    matcher: &Matcher<'_>,
     need: &Need,
     role: matcher_core::Role,
     top_k: usize,
@@ -567,10 +565,10 @@ pub(crate) fn candidates_in(
         mutual: true,
         ..MatchOptions::default()
     };
-    let r = e.match_need_in(v, need, role, &opts)?;
+    let r = matcher.match_need(need, role, &opts)?;
     let mut companies = HashMap::new();
     for m in &r.matches {
-        if let Some(c) = e.company_in(v, &m.company_id, role)? {
+        if let Some(c) = matcher.view().company(&m.company_id, role)? {
             companies.insert(m.company_id.clone(), c);
         }
     }
@@ -741,15 +739,16 @@ pub async fn need_page(
     // from one view.
     let got = state
         .run(Work::Matching, move |e| {
-            let v = e.view();
-            let Some(n) = e.need_in(&v, &key, role) else {
+            let m = e.matcher();
+            let v = m.view();
+            let Some(n) = v.need(&key, role) else {
                 return Ok(None);
             };
-            let (r, companies) = candidates_in(e, &v, &n, role, TOP_K)?;
+            let (r, companies) = candidates(&m, &n, role, TOP_K)?;
             let pairs = outcomes.shortlist(&key);
             let mut names = HashMap::new();
             for p in &pairs {
-                if let Some(c) = e.company_in(&v, p.company_id.as_str(), role)? {
+                if let Some(c) = v.company(p.company_id.as_str(), role)? {
                     names.insert(p.company_id.to_string(), c.name);
                 }
             }
@@ -795,7 +794,7 @@ pub async fn edit_page(
     let role = user.caller.core_role();
     let key = id.clone();
     let n = state
-        .run(Work::Plain, move |e| Ok(e.need_for(&key, role)))
+        .run(Work::Plain, move |e| Ok(e.need(&key, role)))
         .await?;
     let n = n.ok_or_else(|| ConsoleError::not_found("ニーズ", &id))?;
     Ok(form_page(
@@ -835,7 +834,7 @@ pub async fn close(
     let role = user.caller.core_role();
     let key = id.clone();
     let n = state
-        .run(Work::Plain, move |e| Ok(e.need_for(&key, role)))
+        .run(Work::Plain, move |e| Ok(e.need(&key, role)))
         .await?;
     let mut n = n.ok_or_else(|| ConsoleError::not_found("ニーズ", &id))?;
     n.status = NeedStatus::Closed;

@@ -276,8 +276,9 @@ pub async fn company_page(
     let caller = user.caller.clone();
     let got = state
         .run(Work::Matching, move |e| {
-            let v = e.view();
-            let Some(c) = e.company_in(&v, &key, role)? else {
+            // The profile and its opportunities from one view.
+            let m = e.matcher();
+            let Some(c) = m.view().company(&key, role)? else {
                 return Ok(None);
             };
             if c.visibility == Visibility::Restricted {
@@ -287,7 +288,7 @@ pub async fn company_page(
                 top_k: 10,
                 ..MatchOptions::default()
             };
-            let opps = e.opportunities(&key, role, &opts)?.unwrap_or_default();
+            let opps = m.opportunities(&key, role, &opts)?.unwrap_or_default();
             let tax = &e.ctx.taxonomy;
             let muni = tax
                 .municipality(c.municipality_code)
@@ -303,7 +304,7 @@ pub async fn company_page(
                     (j.to_string(), name)
                 })
                 .collect();
-            let stale = c.updated_at.is_none_or(|d| d < e.ctx.stale_cutoff());
+            let stale = c.updated_at.is_none_or(|d| d < m.stale_cutoff());
             Ok(Some((c, opps, muni, jsic, stale)))
         })
         .await?;

@@ -12,7 +12,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use matcher_core::index::search::SearchError;
-use matcher_core::EngineError;
+use matcher_core::index::ReadError;
+use matcher_core::{EngineError, InvalidRecords, MatchError};
 use serde::Serialize;
 
 /// Prefix of every problem type.
@@ -364,11 +365,48 @@ impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::Search(s) => s.into(),
-            e @ (EngineError::WriterFailed { .. } | EngineError::Locked(_)) => {
+            EngineError::Match(m) => m.into(),
+            EngineError::Invalid(r) => r.into(),
+            e @ (EngineError::WriterFailed { .. }
+            | EngineError::Locked(_)
+            | EngineError::IndexBusy { .. }) => {
                 ApiError::new(Kind::WriteUnavailable, e.to_string())
             }
             other => ApiError::internal(other),
         }
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(e: ReadError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<MatchError> for ApiError {
+    fn from(e: MatchError) -> Self {
+        match e {
+            MatchError::TopK(_) => ApiError::invalid("top_k", e.to_string()),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Records core refused to index (the routes validate first, so this is
+/// a record that passed them and not core's tables): one problem per record,
+/// its field path prefixed with its id.
+impl From<InvalidRecords> for ApiError {
+    fn from(e: InvalidRecords) -> Self {
+        let mut err = ApiError::new(Kind::Validation, e.to_string());
+        err.errors = e
+            .records
+            .into_iter()
+            .map(|r| FieldProblem {
+                field: format!("{}.{}", r.id, r.field),
+                reason: r.reason,
+            })
+            .collect();
+        err
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use matcher_core::matching::batch;
-use matcher_core::{Engine, EngineError, Role};
+use matcher_core::{Engine, Role};
 use serde::Serialize;
 
 use super::error::{ApiError, ApiResult, Kind};
@@ -129,13 +129,15 @@ impl Job {
         }
     }
 
-    fn finish(&self, result: Result<usize, EngineError>) {
+    /// Record how the job ended: the needs done, or why it failed (shown
+    /// to the caller as the job's `error`).
+    fn finish(&self, result: Result<usize, String>) {
         let mut st = self.lock();
         st.finished_at = Some(unix_now());
         st.status = match result {
             Err(e) => {
                 tracing::error!(job = %self.id, error = %e, "batch job failed");
-                st.error = Some(e.to_string());
+                st.error = Some(e);
                 JobStatus::Failed
             }
             Ok(_) if self.cancel.load(Ordering::Relaxed) => JobStatus::Cancelled,
@@ -153,29 +155,31 @@ impl Job {
             st.status = JobStatus::Running;
             st.started_at = Some(unix_now());
         }
-        let total = engine
-            .needs()
+        // The whole job reads one view; its total counts that view's needs.
+        let matcher = engine.matcher();
+        let total = matcher
+            .view()
+            .needs(Role::Coordinator)
             .iter()
             .filter(|n| n.status == matcher_core::model::NeedStatus::Open)
             .count();
         self.total.store(total, Ordering::Relaxed);
         let result = batch::run(
-            engine,
+            &matcher,
             Role::Coordinator,
             self.top_k,
             &self.cancel,
             |line| {
-                let s =
-                    serde_json::to_string(&line).map_err(|e| EngineError::Other(e.to_string()))?;
+                let s = serde_json::to_string(&line)?;
                 self.lock().lines.push(s);
-                Ok(())
+                Ok::<(), serde_json::Error>(())
             },
             |done, total| {
                 self.done.store(done, Ordering::Relaxed);
                 self.total.store(total, Ordering::Relaxed);
             },
         );
-        self.finish(result);
+        self.finish(result.map_err(|e| e.to_string()));
     }
 }
 
@@ -283,7 +287,7 @@ impl Jobs {
         }
         let j = job.clone();
         if let Err(e) = tokio::task::spawn_blocking(move || j.run(&engine)).await {
-            job.finish(Err(EngineError::Other(format!("batch task panicked: {e}"))));
+            job.finish(Err(format!("batch task panicked: {e}")));
         }
     }
 

@@ -390,7 +390,7 @@ fn import_description(limits: &Limits) -> String {
          request limit; the route is not cut off at the limit): then the answer is still 200, with \
          `timed_out: true`, `committed`, `not_committed` and `first_not_committed_id` (resend from that \
          record's row on). Nothing is committed after the answer.",
-        matcher_core::index::COMMIT_BATCH,
+        matcher_core::engine::COMMIT_BATCH,
         limits.request_timeout.as_secs_f64() * super::routes::bulk::DEADLINE_SHARE,
         (super::routes::bulk::DEADLINE_SHARE * 100.0).round(),
     )

@@ -114,9 +114,8 @@ struct Opened {
 
 /// The engine and the journals of the data folder (outcomes, audit).
 fn open_engine(config: &ServeConfig, matching: MatchConfig) -> Result<Opened, BoxError> {
-    let mut ctx = Context::load(&config.fixtures_dir)?;
-    ctx.match_config = matching;
-    let engine = Engine::open(&config.data_dir, Arc::new(ctx))?;
+    let ctx = Context::load(&config.fixtures_dir)?;
+    let engine = Engine::open(&config.data_dir, Arc::new(ctx))?.with_match_config(matching);
     // The server is the folder's one writer from its start: an import
     // beside it is refused (write through the API instead).
     engine.lock_for_writing()?;

@@ -29,8 +29,8 @@ use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::HeaderMap;
+use matcher_core::engine::{WriteSummary, COMMIT_BATCH};
 use matcher_core::import::{self, Encoding, Format, Importable, RowError, RowWarning};
-use matcher_core::index::{WriteSummary, COMMIT_BATCH};
 use matcher_core::Engine;
 use serde::{Deserialize, Serialize};
 

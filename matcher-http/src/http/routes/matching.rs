@@ -84,7 +84,7 @@ pub async fn need_matches(
     let found = state
         .run(Work::Matching, move |e| {
             let start = Instant::now();
-            let r = e.match_need_id(&key, role, &opts)?;
+            let r = e.matcher().match_need_id(&key, role, &opts)?;
             if let Some(m) = &r {
                 metrics.metrics().matched(
                     "need",
@@ -122,7 +122,7 @@ pub async fn adhoc(
             let mut need = draft.into_need();
             validate::need(&mut need, &e.ctx.taxonomy)?;
             let start = Instant::now();
-            let r = e.match_need(&need, role, &opts)?;
+            let r = e.matcher().match_need(&need, role, &opts)?;
             metrics
                 .metrics()
                 .matched("adhoc", start.elapsed().as_secs_f64(), Some(r.candidates));
@@ -168,7 +168,7 @@ pub async fn opportunities(
     let found = state
         .run(Work::Matching, move |e| {
             let start = Instant::now();
-            let r = e.opportunities(&key, role, &opts)?;
+            let r = e.matcher().opportunities(&key, role, &opts)?;
             // Opportunities rank needs, not candidate companies: no count.
             metrics
                 .metrics()

@@ -1,13 +1,15 @@
 //! Needs: list, get, create, replace, delete, bulk upload.
 //!
 //! A portal sees every need, but never the id of an owner it may not see
-//! (core's `Engine::needs_for` / `need_for` remove it).
+//! (core's `Engine::needs` / `Engine::need`, given the caller's role,
+//! remove it).
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use matcher_core::model::{validate, Need, NeedStatus};
+use matcher_core::Role;
 use serde::Deserialize;
 
 use super::bulk::{self, ImportQuery, ImportReport};
@@ -57,7 +59,7 @@ pub async fn list(
         .run(Work::Plain, move |engine| {
             let mut all = Vec::new();
             // Owner checks on the needs as the caller sees them.
-            for n in engine.needs_for(role) {
+            for n in engine.needs(role) {
                 if q.status.is_some_and(|s| s != n.status) {
                     continue;
                 }
@@ -94,7 +96,7 @@ pub async fn get_one(
     let role = caller.core_role();
     let key = id.clone();
     let found = state
-        .run(Work::Plain, move |e| Ok(e.need_for(&key, role)))
+        .run(Work::Plain, move |e| Ok(e.need(&key, role)))
         .await?;
     found
         .map(Json)
@@ -119,7 +121,7 @@ pub(crate) async fn write(
                 .create_lock
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            if must_be_new && engine.need(n.id.as_str()).is_some() {
+            if must_be_new && engine.need(n.id.as_str(), Role::Coordinator).is_some() {
                 return Err(ApiError::conflict(format!(
                     "a need with id {:?} exists; use PUT /v1/needs/{} to replace it",
                     n.id.as_str(),

@@ -69,10 +69,12 @@ pub(crate) fn record_checked(
     change: Change,
 ) -> ApiResult<Pair> {
     let role = caller.core_role();
-    if engine.need_for(need_id.as_str(), role).is_none() {
+    // Both checks on one view.
+    let v = engine.view();
+    if v.need(need_id.as_str(), role).is_none() {
         return Err(ApiError::not_found("need", need_id.as_str()));
     }
-    if engine.company(company_id.as_str(), role)?.is_none() {
+    if v.company(company_id.as_str(), role)?.is_none() {
         return Err(ApiError::not_found("company", company_id.as_str()));
     }
     let outcomes = state.outcomes()?;
@@ -96,7 +98,7 @@ pub(crate) fn shortlist_of(
     need_id: &str,
     role: Role,
 ) -> ApiResult<Shortlist> {
-    if engine.need_for(need_id, role).is_none() {
+    if engine.need(need_id, role).is_none() {
         return Err(ApiError::not_found("need", need_id));
     }
     Ok(Shortlist {
