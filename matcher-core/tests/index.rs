@@ -2172,3 +2172,53 @@ fn fuzzed_records_index_and_search() {
         );
     }
 }
+
+/// An embedder cannot index a record the importer would refuse: an upsert
+/// validates every record against the context's tables, names each
+/// invalid one's id, field and reason, and writes nothing of the batch;
+/// valid records come out normalized as the importer leaves them.
+#[test]
+fn upserts_refuse_invalid_records() {
+    let e = memory_engine(Vec::new());
+    let ok = company("v-ok", "大森研削工業", "円筒研削");
+    let mut blank = company("v-blank", "\u{200B} ", "円筒研削");
+    blank.employees = Some(12);
+    let mut jsic = company("v-jsic", "蒲田板金", "曲げ加工");
+    jsic.industry_codes = vec!["00".parse().expect("code shape")];
+    let err = e
+        .upsert_companies(vec![ok.clone(), blank, jsic])
+        .expect_err("invalid records");
+    let EngineError::Invalid(invalid) = &err else {
+        panic!("{err:?}");
+    };
+    let got: Vec<(&str, &str)> = invalid
+        .records
+        .iter()
+        .map(|r| (r.id.as_str(), r.field.as_str()))
+        .collect();
+    assert_eq!(got, [("v-blank", "name"), ("v-jsic", "industry_codes[0]")]);
+    assert!(invalid.records.iter().all(|r| !r.reason.is_empty()));
+    let msg = err.to_string();
+    assert!(msg.contains("v-blank: name: must not be empty"), "{msg}");
+    assert!(msg.contains("nothing was written"), "{msg}");
+    assert_eq!(e.counts(), (0, 0), "nothing of the batch was written");
+
+    let mut need = fixture_needs()[0].clone();
+    need.title = String::new();
+    let err = e.upsert_needs(vec![need]).expect_err("invalid need");
+    assert!(
+        matches!(&err, EngineError::Invalid(r) if r.records[0].field == "title"),
+        "{err:?}"
+    );
+
+    // Valid records are stored as validation normalizes them.
+    let mut certified = ok.clone();
+    certified.certifications = vec!["iso9001".into(), "ISO 9001".into()];
+    e.upsert_companies(vec![certified]).expect("valid");
+    let stored = e
+        .company("v-ok", Role::Coordinator)
+        .unwrap()
+        .expect("stored");
+    let canonical = ctx().taxonomy.canonical_certification("iso9001");
+    assert_eq!(stored.certifications, [canonical]);
+}

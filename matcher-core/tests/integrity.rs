@@ -194,3 +194,102 @@ fn a_snapshot_that_lists_other_records_than_the_index_is_rebuilt() {
         .unwrap()
         .is_none());
 }
+
+/// Documents planted in the companies index of `dir` behind the engine's
+/// back, as a build with another model (or a damaged disk) could leave
+/// them: (id, slot, stored record JSON).
+fn plant_stored_records(dir: &std::path::Path, docs: &[(&str, u64, &str)]) {
+    use matcher_core::index::schema::{register_tokenizers, CompanyFields};
+    let index = tantivy::Index::open_in_dir(dir.join("companies")).unwrap();
+    register_tokenizers(index.tokenizers(), &ctx().analyzer);
+    let (_, f) = CompanyFields::schema();
+    let mut w: tantivy::IndexWriter = index.writer(20_000_000).unwrap();
+    for (id, slot, record) in docs {
+        let mut d = tantivy::TantivyDocument::default();
+        d.add_text(f.id, id);
+        d.add_u64(f.slot, *slot);
+        d.add_text(f.record, record);
+        w.add_document(d).unwrap();
+    }
+    w.commit().unwrap();
+}
+
+/// A stored record that no longer reads (broken JSON; a field this build's
+/// model refuses) is reported by the rebuild — its id, slot and serde's
+/// reason — not dropped: it stays out of search and reads, keeps its id
+/// so that writes go on (memory still counts what the index holds), and a
+/// valid upsert of the same id replaces it.
+#[test]
+fn a_rebuild_reports_stored_records_it_cannot_read_back() {
+    use matcher_core::engine::RecordKind;
+    let dir = tempfile::tempdir().unwrap();
+    let good: Vec<Company> = fixture_companies().into_iter().take(3).collect();
+    {
+        let e = Engine::open(dir.path(), ctx()).unwrap();
+        e.upsert_companies(good.clone()).unwrap();
+        e.upsert_needs(fixture_needs().into_iter().take(2).collect())
+            .unwrap();
+        e.save_snapshot().unwrap();
+    }
+    let mut old = serde_json::to_value(&good[0]).unwrap();
+    old["id"] = "zz-old".into();
+    old["fax"] = "03-0000-0000".into();
+    plant_stored_records(
+        dir.path(),
+        &[
+            ("zz-torn", 40, r#"{"id":"zz-torn","name":"途中で切れ"#),
+            ("zz-old", 41, &old.to_string()),
+        ],
+    );
+
+    // Opening finds the snapshot stale and rebuilds; so does an explicit rebuild.
+    let e = Engine::open(dir.path(), ctx()).unwrap();
+    let summary = e.rebuild_records().unwrap();
+    assert_eq!((summary.companies, summary.needs), (3, 2), "{summary:?}");
+    let mut bad = summary.unreadable.clone();
+    bad.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(bad.len(), 2, "{summary:?}");
+    assert_eq!(bad[0].kind, RecordKind::Company);
+    assert_eq!(
+        (bad[0].id.as_deref(), bad[0].slot),
+        (Some("zz-old"), Some(41))
+    );
+    assert!(
+        bad[0].reason.contains("unknown field `fax`"),
+        "{}",
+        bad[0].reason
+    );
+    assert_eq!(
+        (bad[1].id.as_deref(), bad[1].slot),
+        (Some("zz-torn"), Some(40))
+    );
+    assert!(bad[1].reason.contains("EOF"), "{}", bad[1].reason);
+
+    // Out of reads and search, counted with the index.
+    assert!(e.company("zz-torn", Role::Coordinator).unwrap().is_none());
+    assert!(!e
+        .company_ids(Role::Coordinator)
+        .contains(&"zz-old".to_owned()));
+    assert_eq!(e.counts(), (5, 2));
+    // A snapshot keeps them held (and its next start logs them).
+    e.save_snapshot().unwrap();
+    let reopened = Engine::open(dir.path(), ctx()).unwrap();
+    assert_eq!(reopened.counts(), (5, 2));
+    assert!(reopened
+        .company("zz-old", Role::Coordinator)
+        .unwrap()
+        .is_none());
+    drop(reopened);
+    // Writes go on, and an upsert of a held id replaces its document.
+    e.upsert_companies(fixture_companies().into_iter().skip(3).take(1).collect())
+        .unwrap();
+    let mut fixed: Company = good[1].clone();
+    fixed.id = "zz-old".parse().unwrap();
+    let w = e.upsert_companies(vec![fixed.clone()]).unwrap();
+    assert_eq!((w.created, w.updated), (0, 1), "replaced, not added");
+    assert_eq!(e.company("zz-old", Role::Coordinator).unwrap(), Some(fixed));
+    assert!(e.delete_company("zz-torn").unwrap());
+    let again = e.rebuild_records().unwrap();
+    assert!(again.unreadable.is_empty(), "{again:?}");
+    assert_eq!((again.companies, again.needs), (5, 2));
+}
