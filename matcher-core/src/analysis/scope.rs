@@ -212,6 +212,16 @@ const FRAME_ENDS: &[&str] = &[
     "からのご依頼です",
     "からの案件",
     "からの案件です",
+    "からの相談案件",
+    "からの相談案件です",
+    "からのご相談案件です",
+    "からの依頼案件です",
+    "経由の相談",
+    "経由の相談です",
+    "経由のご相談",
+    "経由のご相談です",
+    "経由の案件です",
+    "経由のご依頼です",
 ];
 /// Work the owner does itself or supplies: the clause text before the
 /// marker is not wanted (塗装は当社で行います, 材料は支給します).
@@ -442,7 +452,7 @@ fn markers(is_need: bool) -> Option<&'static aho_corasick::AhoCorasick> {
                 REPLACED_BY,
                 OPTIONAL_AFTER,
                 OPTIONAL_BEFORE,
-                &["から", "より"],
+                &["から", "より", "経由"],
             ],
         )
     } else {
@@ -576,7 +586,10 @@ fn is_frame(sentence: &str) -> bool {
             asker = inner[..open].trim_end();
         }
     }
-    FRAME_ASKERS.iter().any(|a| asker.ends_with(a)) && !has_request(asker)
+    // …経由のご相談です names the route a case came by (商工会議所, 金融機関),
+    // whatever it is called.
+    (e.starts_with("経由") || FRAME_ASKERS.iter().any(|a| asker.ends_with(a)))
+        && !has_request(asker)
 }
 
 /// Whether a sentence describes the owner by its predicate
@@ -855,6 +868,17 @@ mod tests {
         );
         let t = "食品機械メーカーより。";
         assert_eq!(spans(t, true), [("食品機械メーカーより", SelfDescription)]);
+        // a case named, or its route
+        let t = "食品メーカーからの相談案件です。";
+        assert_eq!(
+            spans(t, true),
+            [("食品メーカーからの相談案件です", SelfDescription)]
+        );
+        let t = "商工会議所経由のご相談です。";
+        assert_eq!(
+            spans(t, true),
+            [("商工会議所経由のご相談です", SelfDescription)]
+        );
     }
 
     #[test]
