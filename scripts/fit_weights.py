@@ -49,14 +49,14 @@ PARAMS = [
 FROM_ZERO = [0.1, 0.2, 0.4]
 STEPS = [0.5, 0.75, 0.9, 1.1, 1.25, 1.5, 2.0]
 MIN_GAIN = 0.002
-ROUNDS = 3
+ROUNDS = 8
 
 START = {
-    "weights": {"text": 0.45, "concepts": 0.35, "equipment": 0.10, "jsic": 0.09,
+    "weights": {"text": 0.33, "concepts": 0.53, "equipment": 0.10, "jsic": 0.36,
                 "geography": 0.04, "freshness": 0.03, "size": 0.02},
     "relations": {"exact": 1.0, "narrower": 0.8, "broader": 0.5, "sibling": 0.3},
     "requirements": {"material": 0.35, "market": 0.25, "rarity": 1.0, "all_met": 0.0},
-    "scoping": {"head_weight": 0.5},
+    "scoping": {"head_weight": 0.19},
 }
 
 

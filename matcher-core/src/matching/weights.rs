@@ -32,10 +32,10 @@ pub struct Weights {
 impl Default for Weights {
     fn default() -> Self {
         Weights {
-            text: 0.45,
-            concepts: 0.35,
+            text: 0.33,
+            concepts: 0.53,
             equipment: 0.10,
-            jsic: 0.09,
+            jsic: 0.36,
             geography: 0.04,
             freshness: 0.03,
             size: 0.02,
