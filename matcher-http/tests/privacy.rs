@@ -41,7 +41,7 @@ fn setup(engine: &Engine) {
         "name": "公開ハフニウム製作所",
         "municipality_code": "132012",
         "industry_codes": ["24"],
-        "capabilities": "ハフニウム合金の切削加工。",
+        "capabilities": "ハフニウム合金の精密切削加工。試作にも対応します。",
         "employees": 8,
         "updated_at": "2025-03-01"
     }))
