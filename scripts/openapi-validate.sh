@@ -79,5 +79,7 @@ if [ -z "$DOC" ]; then
 fi
 
 # 3. The check.
-"$VENV/bin/openapi-spec-validator" "$DOC"
+# Through the venv's python, not the entry script: a venv moved with its target
+# folder keeps a working python but an entry script whose #! names the old path.
+"$VENV/bin/python" -m openapi_spec_validator "$DOC"
 echo "openapi-validate: $DOC is a valid OpenAPI $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["openapi"])' "$DOC") document" >&2
