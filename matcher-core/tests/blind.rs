@@ -66,6 +66,16 @@ fn blind_test_half_imports_cleanly_and_hybrid_beats_bm25() {
             .unwrap_or_else(|| panic!("no row {name}"))
     };
     let (bm25, hybrid) = (get("bm25"), get("+concepts"));
+    // and the concept channel alone: words and the other signals add to it
+    let concepts = get("concepts alone");
+    assert!(
+        hybrid.ndcg_at_10 > concepts.ndcg_at_10 && hybrid.mrr > concepts.mrr,
+        "hybrid {:.3}/{:.3} vs concepts alone {:.3}/{:.3}",
+        hybrid.ndcg_at_10,
+        hybrid.mrr,
+        concepts.ndcg_at_10,
+        concepts.mrr
+    );
     // every need of the test half is judged and evaluated
     assert_eq!(hybrid.needs, r.needs, "judged needs of the test half");
     assert!(r.needs >= 100, "{} test needs", r.needs);

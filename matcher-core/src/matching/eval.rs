@@ -66,7 +66,8 @@ pub struct Metrics {
     pub candidate_recall: f64,
 }
 
-/// The evaluated steps: each adds one part of the method.
+/// The evaluated steps: each adds one part of the method; then the
+/// concept channel alone, the other thing the hybrid must beat.
 pub fn steps() -> Vec<(&'static str, Ablation)> {
     vec![
         ("bm25", Ablation::BM25),
@@ -91,10 +92,11 @@ pub fn steps() -> Vec<(&'static str, Ablation)> {
                 constraints: true,
                 synonyms: true,
                 concepts: false,
-                rescore: true,
+                ..Ablation::FULL
             },
         ),
         ("+concepts (hybrid)", Ablation::FULL),
+        ("concepts alone", Ablation::CONCEPTS),
     ]
 }
 

@@ -95,8 +95,11 @@ pub struct Ablation {
     pub synonyms: bool,
     /// The concept channel retrieves and the concept signal scores.
     pub concepts: bool,
-    /// Candidates are rescored by every signal (else ranked by text BM25 alone).
+    /// Candidates are rescored by every signal (else ranked by text BM25
+    /// alone, or with `text` off by the concept signal alone).
     pub rescore: bool,
+    /// The text channel retrieves and the text signal scores.
+    pub text: bool,
 }
 
 impl Ablation {
@@ -106,6 +109,7 @@ impl Ablation {
         synonyms: true,
         concepts: true,
         rescore: true,
+        text: true,
     };
     /// Text BM25 alone: the baseline the evaluation compares against.
     pub const BM25: Ablation = Ablation {
@@ -113,6 +117,17 @@ impl Ablation {
         synonyms: false,
         concepts: false,
         rescore: false,
+        text: true,
+    };
+    /// The concept channel alone, with the hard constraints: retrieved by
+    /// concept BM25 and ranked by the concept signal, no words, no other
+    /// signal. What the hybrid must beat besides BM25.
+    pub const CONCEPTS: Ablation = Ablation {
+        constraints: true,
+        synonyms: false,
+        concepts: true,
+        rescore: false,
+        text: false,
     };
 }
 
@@ -582,7 +597,10 @@ impl Matcher<'_> {
         role: Role,
         ab: Ablation,
     ) -> Result<(SlotScores, SlotScores), MatchError> {
-        let (text_terms, concept_terms) = self.candidate_clauses(p);
+        let (mut text_terms, concept_terms) = self.candidate_clauses(p);
+        if !ab.text {
+            text_terms.clear();
+        }
         let rec = &v.records;
         let admit = self.admit(v, p, role, ab);
         let keep = self.config.candidates;
@@ -687,6 +705,7 @@ impl Matcher<'_> {
         let rec = &v.records;
         let today = Date::today();
         let mut applies = PerSignal([true; N_SIGNALS]);
+        applies[Signal::Text] = ab.text;
         applies[Signal::Concepts] = ab.concepts && !p.concepts.is_empty();
         applies[Signal::Equipment] = !p.wanted_equipment.is_empty();
         applies[Signal::Jsic] = !p.wanted_jsic.is_empty();
@@ -792,8 +811,10 @@ impl Matcher<'_> {
         let w = self.effective_weights(&applies);
         let totals = if ab.rescore {
             totals(&m, &w)
+        } else if ab.text {
+            m.column(Signal::Text.column()).to_owned()
         } else {
-            m.column(0).to_owned()
+            m.column(Signal::Concepts.column()).to_owned()
         };
         let rec = &v.records;
         let mut ranked: Vec<Ranked> = cands
