@@ -247,17 +247,137 @@ pub enum SizeHint {
 }
 
 /// The size of partner a need's text implies: words of volume or of
-/// prototyping, and none when it says both or neither.
+/// prototyping, or the quantity it states (月産5,000個, 年間十万個, 試作3台,
+/// 200個), and none when it says both or neither.
 pub fn size_hint(text: &str) -> Option<SizeHint> {
     const VOLUME: &[&str] = &["量産", "大ロット", "月産", "年間数万", "万個"];
     const PROTO: &[&str] = &["試作", "1個から", "一品", "小ロット", "単品"];
-    let v = VOLUME.iter().any(|w| text.contains(w));
-    let p = PROTO.iter().any(|w| text.contains(w));
+    let text = crate::analysis::normalize_key(text);
+    let mut v = VOLUME.iter().any(|w| text.contains(w));
+    let mut p = PROTO.iter().any(|w| text.contains(w));
+    for q in quantities(&text) {
+        match q {
+            Quantity::Lot(n) if n >= 1_000 => v = true,
+            Quantity::Lot(n) if n <= 50 => p = true,
+            Quantity::PerMonth(n) if n >= 500 => v = true,
+            Quantity::PerYear(n) if n >= 5_000 => v = true,
+            _ => {}
+        }
+    }
     match (v, p) {
         (true, false) => Some(SizeHint::Volume),
         (false, true) => Some(SizeHint::Prototype),
         _ => None,
     }
+}
+
+/// A quantity a need states, by its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quantity {
+    /// A lot, a batch or a total (200個, 試作3台).
+    Lot(u64),
+    /// Per month (月産5000個, 月に1万個, 毎月300本).
+    PerMonth(u64),
+    /// Per year (年間十万個, 年産2万台).
+    PerYear(u64),
+}
+
+/// Counters that make a number a quantity of parts.
+const COUNTERS: &[&str] = &[
+    "個",
+    "台",
+    "本",
+    "枚",
+    "セット",
+    "set",
+    "pcs",
+    "ケ",
+    "点",
+    "組",
+    "缶",
+    "袋",
+    "箱",
+];
+
+/// The quantities in `text` (normalized: half-width digits): a number in
+/// Arabic digits (with thousands commas) or kanji numerals (三百, 一万,
+/// 1万) followed by a counter; per month or per year when 月/年 stands in
+/// the few characters before it.
+fn quantities(text: &str) -> Vec<Quantity> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        let Some((n, end)) = number_at(&chars, i) else {
+            i += 1;
+            continue;
+        };
+        i = end.max(start + 1);
+        let rest: String = chars[end..chars.len().min(end + 4)].iter().collect();
+        if !COUNTERS.iter().any(|c| rest.starts_with(c)) {
+            continue;
+        }
+        let before: String = chars[start.saturating_sub(6)..start].iter().collect();
+        out.push(if before.contains('月') {
+            Quantity::PerMonth(n)
+        } else if before.contains('年') {
+            Quantity::PerYear(n)
+        } else {
+            Quantity::Lot(n)
+        });
+    }
+    out
+}
+
+/// The number starting at `chars[i]`, if any, and where it ends: digits
+/// (1,000), digits with 万/千 (1万, 2千), or kanji numerals (三百, 十万).
+fn number_at(chars: &[char], i: usize) -> Option<(u64, usize)> {
+    let kanji = |c: char| "〇一二三四五六七八九".find(c).map(|b| (b / 3) as u64);
+    let unit = |c: char| match c {
+        '十' => Some(10u64),
+        '百' => Some(100),
+        '千' => Some(1_000),
+        _ => None,
+    };
+    let (mut total, mut section, mut digits) = (0u64, 0u64, None::<u64>);
+    let mut arabic = false;
+    let mut j = i;
+    while let Some(&c) = chars.get(j) {
+        if let Some(d) = c.to_digit(10) {
+            arabic = true;
+            digits = Some(
+                digits
+                    .unwrap_or(0)
+                    .saturating_mul(10)
+                    .saturating_add(u64::from(d)),
+            );
+        } else if c == ','
+            && digits.is_some()
+            && chars.get(j + 1).is_some_and(|n| n.is_ascii_digit())
+        {
+            // thousands separator
+        } else if let Some(d) = kanji(c) {
+            digits = Some(digits.unwrap_or(0).saturating_mul(10).saturating_add(d));
+        } else if let Some(u) = unit(c) {
+            section = section.saturating_add(digits.take().unwrap_or(1).saturating_mul(u));
+        } else if c == '万' && (digits.is_some() || section > 0) {
+            let n = section.saturating_add(digits.take().unwrap_or(0));
+            total = total.saturating_add(n.saturating_mul(10_000));
+            section = 0;
+        } else {
+            break;
+        }
+        j += 1;
+    }
+    if j == i {
+        return None;
+    }
+    let n = total
+        .saturating_add(section)
+        .saturating_add(digits.unwrap_or(0));
+    // 一本化, 一枚岩, 二台目: a lone kanji digit is rarely a quantity
+    (n > 0 && (arabic || n >= 10)).then_some((n, j))
 }
 
 /// How well a company of `employees` fits `hint`, 0 to 1 (0.5 when the
@@ -568,5 +688,28 @@ mod tests {
             Some(SizeHint::Prototype)
         );
         assert!(size_fit(SizeHint::Volume, Some(200)) > size_fit(SizeHint::Volume, Some(5)));
+    }
+
+    /// Quantities in digits or kanji numerals say the size of the job.
+    #[test]
+    fn stated_quantities_hint_at_size() {
+        assert_eq!(quantities("月産5,000個"), [Quantity::PerMonth(5_000)]);
+        assert_eq!(quantities("年間十万個規模"), [Quantity::PerYear(100_000)]);
+        assert_eq!(quantities("ロットは三百個ほど"), [Quantity::Lot(300)]);
+        assert_eq!(quantities("一万二千本"), [Quantity::Lot(12_000)]);
+        assert_eq!(quantities("1万個"), [Quantity::Lot(10_000)]);
+        assert!(quantities("窓口を一本化したい").is_empty());
+        // a size or a date is not a quantity
+        assert!(quantities("150×100×50mmの箱形ケース、2027年3月納品").is_empty());
+        assert_eq!(size_hint("数量は月に2,000個です。"), Some(SizeHint::Volume));
+        assert_eq!(
+            size_hint("ロットは最初は200個ほどですが、年間2万個を見込んでいます。"),
+            Some(SizeHint::Volume)
+        );
+        assert_eq!(
+            size_hint("まずは5台だけ作りたい。"),
+            Some(SizeHint::Prototype)
+        );
+        assert_eq!(size_hint("ステンレスの箱を作ってほしい。"), None);
     }
 }
