@@ -77,7 +77,8 @@ pub struct Concept {
     /// Japanese display name, also a surface form.
     pub name: String,
     /// `process`, `material`, `market`, `product`, `service` or `certification`:
-    /// how much a shared concept says about fit (see [`Ontology::kind_weight`]).
+    /// how much a shared concept says about fit (see `[requirements]` in
+    /// `config/matcher.toml`: `RequirementWeights::of_kind`).
     pub kind: String,
     /// Direct parents in the hierarchy.
     pub broader: Vec<ConceptId>,
@@ -500,9 +501,21 @@ impl Ontology {
             return Err(err(0, "too many concepts".into()));
         }
         let mut by_id = HashMap::new();
+        // Explanations name a concept by its name (a requirement's verdict
+        // finds its evidence by it): two concepts must not share one.
+        let mut names = HashMap::new();
         for (k, (line, r)) in rows.iter().enumerate() {
             if by_id.insert(r.id.clone(), k as ConceptId).is_some() {
                 return Err(err(*line, format!("id {} is defined twice", r.id)));
+            }
+            if let Some(first) = names.insert(r.name.as_str(), *line) {
+                return Err(err(
+                    *line,
+                    format!(
+                        "name {} is already the name of the concept on line {first}; give one of them another name",
+                        r.name
+                    ),
+                ));
             }
         }
         let mut concepts = Vec::with_capacity(rows.len());
@@ -906,19 +919,6 @@ impl Ontology {
             None
         }
     }
-
-    /// How much a concept of this kind says about a capability: what a
-    /// company does (process, service, product) says most; the materials it
-    /// works, the markets it serves and its certifications say less
-    /// (certifications are hard filters anyway).
-    pub fn kind_weight(&self, id: ConceptId) -> f32 {
-        match self.concept(id).kind.as_str() {
-            "process" | "service" | "product" => 1.0,
-            "material" => 0.35,
-            "market" => 0.25,
-            _ => 0.2,
-        }
-    }
 }
 
 fn depth(concepts: &[Concept], c: ConceptId, guard: u8) -> u8 {
@@ -984,6 +984,29 @@ mod tests {
         let dir = crate::fixtures::fixtures_dir();
         let analyzer = Arc::new(Analyzer::from_dir(&dir.join("dict")).expect("analyzer"));
         Ontology::load(&dir.join("concepts.jsonl"), Some(analyzer)).expect("ontology")
+    }
+
+    /// Two concepts with one name are refused with both lines: an
+    /// explanation could not tell which one a requirement's evidence is.
+    #[test]
+    fn a_name_given_twice_is_refused_with_both_lines() {
+        let dir = std::env::temp_dir().join(format!("matcher-onto-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("concepts.jsonl");
+        let row = |id: &str| {
+            format!(
+                r#"{{"id": "{id}", "name": "切削加工", "kind": "process", "surface": ["{id}"], "examples": ["切削加工をします"]}}"#
+            )
+        };
+        std::fs::write(&path, format!("{}\n{}\n", row("cutting"), row("cutting2"))).expect("write");
+        let e = Ontology::load(&path, None)
+            .expect_err("refused")
+            .to_string();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(
+            e.contains(":2") && e.contains("line 1") && e.contains("切削加工"),
+            "{e}"
+        );
     }
 
     /// Each concept's weight in a need text, as the need's concept set holds it.

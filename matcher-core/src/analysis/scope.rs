@@ -264,23 +264,17 @@ const IN_HOUSE: &[&str] = &[
 /// the method a need wants to replace. Without the time word the method
 /// may be a requirement (アルミで作っている部品の塗装: アルミ is wanted).
 const CURRENT_METHOD: &[&str] = &[
-    "で作っている",
+    // stems: で作ってい covers で作っている/で作っています
     "で作ってい",
-    "で作られている",
-    "で製作している",
+    "で作られてい",
     "で製作してい",
-    "で製造している",
     "で製造してい",
-    "で加工している",
     "で加工してい",
-    "で対応している",
     "で対応してい",
-    "で成形している",
     "で成形してい",
-    "で行っている",
     "で行ってい",
-    "で外注している",
-    "で調達している",
+    "で外注してい",
+    "で調達してい",
 ];
 /// Words that put a method in the present (いま, 現在, 従来).
 const CURRENT_TIME: &[&str] = &[

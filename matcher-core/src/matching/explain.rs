@@ -596,10 +596,7 @@ mod tests {
             }
         }
         // the fixtures hold both kinds of candidate for this need
-        assert!(
-            all_met + some_lacking == r.matches.len() && some_lacking > 0,
-            "{all_met} {some_lacking}"
-        );
+        assert!(all_met > 0 && some_lacking > 0, "{all_met} {some_lacking}");
     }
 
     /// Every fixture need against every fixture company (not only the

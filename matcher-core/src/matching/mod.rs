@@ -439,9 +439,9 @@ impl Matcher<'_> {
             let all = ConceptSet::from_mentions(&mentions);
             let req = &self.config.requirements;
             let stated = if req.most_specific {
-                ctx.ontology.most_specific(&all)
+                std::borrow::Cow::Owned(ctx.ontology.most_specific(&all))
             } else {
-                all.clone()
+                std::borrow::Cow::Borrowed(&all)
             };
             let weighted = stated
                 .0
@@ -543,7 +543,11 @@ impl Matcher<'_> {
             .map(|&(c, w)| {
                 let id = &self.ctx.ontology.concept(c).id;
                 // BM25 on the concept field already weighs rarity; add the kind and mention weight.
-                let boost = self.ctx.ontology.kind_weight(c) * w.clamp(0.2, 1.0);
+                let kind = self
+                    .config
+                    .requirements
+                    .of_kind(&self.ctx.ontology.concept(c).kind);
+                let boost = kind * w.clamp(0.2, 1.0);
                 (Term::from_field_text(f.concepts, id), boost)
             })
             .collect();

@@ -450,9 +450,8 @@ fn requirement_score(req: &RequirementWeights, parts: impl Iterator<Item = (f32,
     }
     if den == 0.0 {
         0.0
-    } else if req.all_met == 0.0 {
-        num / den
     } else {
+        // at all_met = 0 exactly num / den (1 × x + 0 × y = x for finite y)
         (1.0 - req.all_met) * (num / den) + req.all_met * (met / den)
     }
 }
