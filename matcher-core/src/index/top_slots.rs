@@ -115,21 +115,23 @@ pub(crate) fn select(scores: &mut [f32], limit: usize, admit: &Admit) -> Vec<(u3
                     *x = 0.0;
                 }
             }
+            let scores = &*scores;
             best_of(
                 || scores.iter().enumerate().map(|(s, &x)| (s as u32, x)),
+                |stride| scores.iter().step_by(stride).copied(),
                 scores.len(),
                 limit,
             )
         }
-        Admit::Only(slots) => best_of(
-            || {
-                slots
-                    .iter()
-                    .map(|&s| (s, scores.get(s as usize).copied().unwrap_or(0.0)))
-            },
-            slots.len(),
-            limit,
-        ),
+        Admit::Only(slots) => {
+            let score = |s: u32| scores.get(s as usize).copied().unwrap_or(0.0);
+            best_of(
+                || slots.iter().map(|&s| (s, score(s))),
+                |stride| slots.iter().step_by(stride).map(|&s| score(s)),
+                slots.len(),
+                limit,
+            )
+        }
     }
 }
 
@@ -149,14 +151,25 @@ const SAMPLE_MARGIN: f32 = 1.5;
 /// than `limit` reach it (an unlucky sample, or few positive scores), a
 /// bounded scan does the work. Either way the result is the exact top
 /// `limit` — `best_equals_a_filtered_scan` checks it against a sort.
-fn best_of<I>(items: impl Fn() -> I, n: usize, limit: usize) -> Vec<(u32, Score)>
+///
+/// `sample(stride)` yields every `stride`-th score of `items()`, from the
+/// first: given separately so that striding skips the items instead of
+/// walking them (a `step_by` over a mapped iterator calls the map for
+/// every item it skips).
+fn best_of<I, S>(
+    items: impl Fn() -> I,
+    sample: impl FnOnce(usize) -> S,
+    n: usize,
+    limit: usize,
+) -> Vec<(u32, Score)>
 where
     I: Iterator<Item = (u32, Score)>,
+    S: Iterator<Item = Score>,
 {
     if limit == 0 {
         return Vec::new();
     }
-    if let Some(t) = sampled_threshold(items(), n, limit) {
+    if let Some(t) = sampled_threshold(sample, n, limit) {
         let mut hits: Vec<Entry> = Vec::with_capacity(limit.saturating_mul(2));
         for (slot, s) in items() {
             if s >= t {
@@ -182,8 +195,8 @@ where
 /// A positive score that about `SAMPLE_MARGIN × limit` of the `n` items
 /// reach, estimated from every `stride`-th item; `None` when the sample is
 /// too small to say (small arrays, or few positive scores).
-fn sampled_threshold(
-    items: impl Iterator<Item = (u32, Score)>,
+fn sampled_threshold<S: Iterator<Item = Score>>(
+    sample: impl FnOnce(usize) -> S,
     n: usize,
     limit: usize,
 ) -> Option<Score> {
@@ -193,11 +206,7 @@ fn sampled_threshold(
     if stride < 4 {
         return None;
     }
-    let mut sample: Vec<Score> = items
-        .step_by(stride)
-        .map(|(_, s)| s)
-        .filter(|&s| s > 0.0)
-        .collect();
+    let mut sample: Vec<Score> = sample(stride).filter(|&s| s > 0.0).collect();
     let rank = ((limit as f32 * SAMPLE_MARGIN) / stride as f32).ceil() as usize;
     if rank == 0 || sample.len() <= rank {
         return None;
@@ -339,11 +348,7 @@ mod tests {
                 }
             })
             .collect();
-        assert!(sampled_threshold(
-            scores.iter().enumerate().map(|(s, &x)| (s as u32, x)),
-            n,
-            limit
-        )
+        assert!(sampled_threshold(|k| scores.iter().step_by(k).copied(), n, limit)
         .is_some_and(|t| t == 1000.0));
         let got = select(&mut scores.clone(), limit, &Admit::AllBut(&[], None));
         let mut want: Vec<(u32, f32)> = scores

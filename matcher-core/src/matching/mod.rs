@@ -612,17 +612,18 @@ impl Matcher<'_> {
         // the cut in both can still win on the fused score.
         let depth = keep.saturating_mul(CHANNEL_DEPTH);
         // Slots without a filter key are not companies: never scored.
-        let mut acc = vec![0.0f32; rec.filter_keys.len()];
-        taat::accumulate(v, role, &text_terms, &mut acc)?;
-        let text = top_slots::select(&mut acc, depth, &admit);
-        let concepts = if concept_terms.is_empty() {
-            Vec::new()
-        } else {
-            acc.fill(0.0);
-            taat::accumulate(v, role, &concept_terms, &mut acc)?;
-            top_slots::select(&mut acc, depth, &admit)
-        };
-        Ok((text, concepts))
+        taat::with_accumulator(rec.filter_keys.len(), |acc| {
+            taat::accumulate(v, role, &text_terms, acc)?;
+            let text = top_slots::select(acc, depth, &admit);
+            let concepts = if concept_terms.is_empty() {
+                Vec::new()
+            } else {
+                acc.fill(0.0);
+                taat::accumulate(v, role, &concept_terms, acc)?;
+                top_slots::select(acc, depth, &admit)
+            };
+            Ok((text, concepts))
+        })
     }
 
     /// Candidates for a prepared need: (slot, bm25), best first, cut to the configured size.
@@ -715,6 +716,8 @@ impl Matcher<'_> {
         applies[Signal::Jsic] = !p.wanted_jsic.is_empty();
         applies[Signal::Geography] = p.origin.is_some();
         applies[Signal::Size] = p.size.is_some();
+        let slots: Vec<u32> = cands.iter().map(|c| c.slot).collect();
+        rec.warm_companies(&slots);
         let mut m = Array2::<f32>::zeros((cands.len(), N_SIGNALS));
         m.axis_iter_mut(Axis(0))
             .into_par_iter()

@@ -97,41 +97,44 @@ pub fn jsic_proximity(
     for w in want {
         let sw = section_of(w);
         for h in have {
-            let common = w
-                .as_str()
-                .bytes()
-                .zip(h.as_str().bytes())
-                .take_while(|(a, b)| a == b)
-                .count();
-            let digits = w.as_str().len().min(h.as_str().len());
-            let same_section = || sw.is_some() && sw == section_of(h);
-            let s = if w.as_str().len() == 1 || h.as_str().len() == 1 {
-                // a section letter against a code
-                if same_section() {
-                    0.25
-                } else {
-                    0.0
-                }
-            } else if common >= 4 || (common == digits && digits >= 2) {
-                // same class, or the wanted code covers the company's
-                match digits {
-                    4 => 1.0,
-                    3 => 0.85,
-                    _ => 0.7,
-                }
-            } else if common == 3 {
-                0.75
-            } else if common == 2 {
-                0.5
-            } else if same_section() {
-                0.25
-            } else {
-                0.0
-            };
-            best = best.max(s);
+            best = best.max(code_proximity(w.as_str(), sw, h.as_str(), section_of(h)));
         }
     }
     best
+}
+
+/// [`jsic_proximity`] of one pair of codes, their sections given.
+fn code_proximity(w: &str, sw: Option<u8>, h: &str, sh: Option<u8>) -> f32 {
+    let common = w
+        .bytes()
+        .zip(h.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let digits = w.len().min(h.len());
+    let same_section = sw.is_some() && sw == sh;
+    if w.len() == 1 || h.len() == 1 {
+        // a section letter against a code
+        if same_section {
+            0.25
+        } else {
+            0.0
+        }
+    } else if common >= 4 || (common == digits && digits >= 2) {
+        // same class, or the wanted code covers the company's
+        match digits {
+            4 => 1.0,
+            3 => 0.85,
+            _ => 0.7,
+        }
+    } else if common == 3 {
+        0.75
+    } else if common == 2 {
+        0.5
+    } else if same_section {
+        0.25
+    } else {
+        0.0
+    }
 }
 
 /// The industries a need wants, as groups of JSIC codes with a weight:
@@ -190,6 +193,38 @@ impl WantedJsic {
         have: &[JsicCode],
         section_of: impl Fn(&JsicCode) -> Option<u8>,
     ) -> f32 {
+        // Each code's section once per call, not once per pair: this runs
+        // for every candidate against every wanted code (5 % of a batch).
+        const STACK: usize = 8;
+        if have.len() > STACK {
+            return self.proximity_slow(have, section_of);
+        }
+        let mut hs = [None; STACK];
+        for (s, h) in hs.iter_mut().zip(have) {
+            *s = section_of(h);
+        }
+        let mut num = 0.0f32;
+        let mut den = 0.0f32;
+        for (codes, w) in &self.groups {
+            let mut best = 0.0f32;
+            for c in codes {
+                let sc = section_of(c);
+                for (h, &sh) in have.iter().zip(&hs) {
+                    best = best.max(code_proximity(c.as_str(), sc, h.as_str(), sh));
+                }
+            }
+            num += w * best;
+            den += w;
+        }
+        if den > 0.0 {
+            num / den
+        } else {
+            0.0
+        }
+    }
+
+    /// [`WantedJsic::proximity`] pair by pair (companies with many codes).
+    fn proximity_slow(&self, have: &[JsicCode], section_of: impl Fn(&JsicCode) -> Option<u8>) -> f32 {
         let mut num = 0.0f32;
         let mut den = 0.0f32;
         for (codes, w) in &self.groups {
@@ -460,12 +495,27 @@ fn requirement_score(req: &RequirementWeights, parts: impl Iterator<Item = (f32,
 /// ontology worked out once: rescoring asks for hundreds of candidates
 /// how each of their concepts stands to each wanted one, and the hierarchy
 /// walk for each pair was a tenth of a match.
+///
+/// Kept sparse, by the company's side: for each ontology concept, the
+/// wanted concepts it relates to and how strongly. Most of a company's
+/// concepts relate to none of a need's, so a candidate costs one lookup per
+/// concept it has, not one per (wanted, had) pair (a dense table per wanted
+/// concept was 8 % of a batch, `perf`).
 pub struct WantedConcepts {
-    /// (wanted concept, its weight, the strength of every ontology concept
-    /// as a company's concept for it: 0 when unrelated).
-    wants: Vec<(ConceptId, f32, Vec<f32>)>,
+    /// Each wanted concept's weight, in the need's order.
+    weights: Vec<f32>,
+    /// Where each ontology concept's relations start in `related`
+    /// (one more entry than the ontology has concepts).
+    starts: Vec<u32>,
+    /// (index into `weights`, strength as a company's concept for that
+    /// wanted one), grouped by ontology concept; unrelated pairs omitted.
+    related: Vec<(u32, f32)>,
     requirements: RequirementWeights,
 }
+
+/// Needs with at most this many concepts score a candidate without
+/// allocating.
+const STACK_WANTS: usize = 64;
 
 impl WantedConcepts {
     /// Work out how every concept of `ontology` meets each of the need's.
@@ -476,42 +526,60 @@ impl WantedConcepts {
         need: &ConceptSet,
     ) -> WantedConcepts {
         let n = ontology.len();
+        let mut starts = Vec::with_capacity(n + 1);
+        let mut related = Vec::new();
+        for have in 0..n {
+            starts.push(related.len() as u32);
+            for (k, &(want, _)) in need.0.iter().enumerate() {
+                let strength = ontology
+                    .relation_of(want, have as ConceptId)
+                    .map_or(0.0, |r| relations.of(r));
+                if strength > 0.0 {
+                    related.push((k as u32, strength));
+                }
+            }
+        }
+        starts.push(related.len() as u32);
         WantedConcepts {
-            wants: need
-                .0
-                .iter()
-                .map(|&(want, weight)| {
-                    let table = (0..n)
-                        .map(|have| {
-                            ontology
-                                .relation_of(want, have as ConceptId)
-                                .map_or(0.0, |r| relations.of(r))
-                        })
-                        .collect();
-                    (want, weight, table)
-                })
-                .collect(),
+            weights: need.0.iter().map(|&(_, w)| w).collect(),
+            starts,
+            related,
             requirements: *requirements,
         }
     }
 
-    /// [`concept_similarity`]'s score, from the tables: the same number.
+    /// [`concept_similarity`]'s score, from the tables: the same number
+    /// (a skipped unrelated pair scores 0, which never beats a best that
+    /// starts at 0).
     pub fn similarity(&self, company: &ConceptSet) -> f32 {
-        requirement_score(
-            &self.requirements,
-            self.wants.iter().map(|(_, weight, table)| {
-                let mut best = 0.0f32;
-                for &(have, hw) in &company.0 {
-                    let Some(&strength) = table.get(have as usize) else {
-                        continue;
-                    };
-                    let score = strength * hw.min(1.0);
-                    if score > best {
-                        best = score;
+        let n = self.weights.len();
+        let mut stack = [0.0f32; STACK_WANTS];
+        let mut heap = Vec::new();
+        let best: &mut [f32] = if n <= STACK_WANTS {
+            &mut stack[..n]
+        } else {
+            heap.resize(n, 0.0);
+            &mut heap
+        };
+        for &(have, hw) in &company.0 {
+            let (Some(&s), Some(&e)) = (
+                self.starts.get(have as usize),
+                self.starts.get(have as usize + 1),
+            ) else {
+                continue;
+            };
+            for &(k, strength) in self.related.get(s as usize..e as usize).unwrap_or(&[]) {
+                let score = strength * hw.min(1.0);
+                if let Some(b) = best.get_mut(k as usize) {
+                    if score > *b {
+                        *b = score;
                     }
                 }
-                (*weight, best)
-            }),
+            }
+        }
+        requirement_score(
+            &self.requirements,
+            self.weights.iter().zip(best.iter()).map(|(&w, &b)| (w, b)),
         )
     }
 }
