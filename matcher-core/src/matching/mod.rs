@@ -638,35 +638,42 @@ impl Matcher<'_> {
         let rec = &v.records;
         let max_t = text.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
         let max_c = concepts.iter().map(|x| x.1).fold(f32::EPSILON, f32::max);
-        // Each slot's fused order key: the sum of its normalized channel scores.
-        let mut merged: std::collections::HashMap<u32, Fused> =
-            std::collections::HashMap::with_capacity(text.len() + concepts.len());
-        for (slot, t) in text {
-            merged.insert(
-                slot,
-                Fused {
-                    cand: Candidate {
-                        slot,
-                        text: t,
-                        concept: 0.0,
-                    },
-                    key: t / max_t,
-                },
-            );
-        }
-        for (slot, c) in concepts {
-            let e = merged.entry(slot).or_insert(Fused {
+        // Each slot's fused order key: the sum of its normalized channel
+        // scores. A vector sorted by slot, not a hash map: ~1,600 entries
+        // per need, and the order is settled by the sort below anyway.
+        let mut c: Vec<Fused> = text
+            .into_iter()
+            .map(|(slot, t)| Fused {
                 cand: Candidate {
                     slot,
-                    text: 0.0,
+                    text: t,
                     concept: 0.0,
                 },
-                key: 0.0,
-            });
-            e.key += c / max_c;
-            e.cand.concept = c / max_c;
+                key: t / max_t,
+            })
+            .collect();
+        c.sort_unstable_by_key(|f| f.cand.slot);
+        let texts = c.len();
+        for (slot, cs) in concepts {
+            let i = match c[..texts].binary_search_by_key(&slot, |f| f.cand.slot) {
+                Ok(i) => i,
+                Err(_) => {
+                    c.push(Fused {
+                        cand: Candidate {
+                            slot,
+                            text: 0.0,
+                            concept: 0.0,
+                        },
+                        key: 0.0,
+                    });
+                    c.len() - 1
+                }
+            };
+            if let Some(e) = c.get_mut(i) {
+                e.key += cs / max_c;
+                e.cand.concept = cs / max_c;
+            }
         }
-        let mut c: Vec<Fused> = merged.into_values().collect();
         let by_id = |s: u32| rec.companies.get(s).map(|f| f.id.as_str()).unwrap_or("");
         let order = |a: &Fused, b: &Fused| {
             b.key
