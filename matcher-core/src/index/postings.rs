@@ -487,15 +487,32 @@ pub(crate) fn accumulate<'s>(
             ) else {
                 continue;
             };
-            for ((&doc, &tf), &norm) in docs.iter().zip(freqs).zip(norms) {
-                let slot = slots.get(doc as usize).copied().unwrap_or(u32::MAX);
-                if let Some(a) = acc.get_mut(slot as usize) {
-                    *a += weight.score(norm, u32::from(tf)) * boost;
-                }
-            }
+            add_run(docs, freqs, norms, slots, &weight, *boost, acc);
         }
     }
     Ok(())
+}
+
+/// The inner loop of [`accumulate`]: one posting list of one segment.
+/// A function of its own, over slices and values only, so that the loop
+/// keeps everything in registers (inlined into `accumulate`, it reloaded
+/// the accumulator's bounds and the boost from the stack per posting).
+#[inline(never)]
+fn add_run(
+    docs: &[u32],
+    freqs: &[u8],
+    norms: &[u8],
+    slots: &[u32],
+    weight: &Bm25Weight,
+    boost: f32,
+    acc: &mut [f32],
+) {
+    for ((&doc, &tf), &norm) in docs.iter().zip(freqs).zip(norms) {
+        let slot = slots.get(doc as usize).copied().unwrap_or(u32::MAX);
+        if let Some(a) = acc.get_mut(slot as usize) {
+            *a += weight.score(norm, u32::from(tf)) * boost;
+        }
+    }
 }
 
 #[cfg(test)]
