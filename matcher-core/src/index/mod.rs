@@ -59,19 +59,21 @@ pub struct ReadError(#[from] pub tantivy::TantivyError);
 /// The index writer's memory budget, shared by its indexing threads.
 const WRITER_HEAP: usize = 100_000_000;
 
-/// Settings of a new index: tantivy's LZ4 in 16 KB blocks for the stored
-/// records. Every explanation and record read fetches one block; zstd in
-/// 32 KB blocks packed the JSON records 14 % tighter on disk (1.40 × the
-/// JSON Lines against 1.60 × at 100k), but tantivy builds a fresh zstd
-/// decompression context for every block it reads, and creating it alone
-/// was 6.8 % of the samples of `perf record -e cpu-clock` over
-/// `matcher-benches probe` at 100k (open plus 3,000 matches); with LZ4 a top-20 with explanations
-/// takes 2.06 ms p50 against 2.33 ms. Existing indexes keep the settings
-/// they were created with.
+/// Settings of a new index: tantivy's LZ4 in 4 KB blocks for the stored
+/// records. Every explanation and record read fetches and decompresses one
+/// whole block for one record of ~1 KB, so the block size is what an
+/// explanation pays. Measured with `matcher-benches report --companies
+/// 100000 --no-http` on fresh folders, back to back: LZ4 16 KB, top-20
+/// p50 1.86 ms with explanations / 1.33 ms without (explanations 0.53 ms);
+/// LZ4 4 KB, 1.70 / 1.30 ms (0.40 ms); disk 1.60 × → 1.80 × the JSON
+/// Lines. Before LZ4, zstd in 32 KB blocks packed 14 % tighter but
+/// tantivy builds a fresh zstd context for every block it reads (6.8 % of
+/// a `perf` profile). Existing indexes keep the settings they were
+/// created with.
 pub(crate) fn index_settings() -> tantivy::IndexSettings {
     tantivy::IndexSettings {
         docstore_compression: tantivy::store::Compressor::Lz4,
-        docstore_blocksize: 16 * 1024,
+        docstore_blocksize: 4 * 1024,
         ..Default::default()
     }
 }
