@@ -348,8 +348,10 @@ mod tests {
                 }
             })
             .collect();
-        assert!(sampled_threshold(|k| scores.iter().step_by(k).copied(), n, limit)
-        .is_some_and(|t| t == 1000.0));
+        assert!(
+            sampled_threshold(|k| scores.iter().step_by(k).copied(), n, limit)
+                .is_some_and(|t| t == 1000.0)
+        );
         let got = select(&mut scores.clone(), limit, &Admit::AllBut(&[], None));
         let mut want: Vec<(u32, f32)> = scores
             .iter()

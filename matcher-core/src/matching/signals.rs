@@ -105,11 +105,7 @@ pub fn jsic_proximity(
 
 /// [`jsic_proximity`] of one pair of codes, their sections given.
 fn code_proximity(w: &str, sw: Option<u8>, h: &str, sh: Option<u8>) -> f32 {
-    let common = w
-        .bytes()
-        .zip(h.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
+    let common = w.bytes().zip(h.bytes()).take_while(|(a, b)| a == b).count();
     let digits = w.len().min(h.len());
     let same_section = sw.is_some() && sw == sh;
     if w.len() == 1 || h.len() == 1 {
@@ -224,7 +220,11 @@ impl WantedJsic {
     }
 
     /// [`WantedJsic::proximity`] pair by pair (companies with many codes).
-    fn proximity_slow(&self, have: &[JsicCode], section_of: impl Fn(&JsicCode) -> Option<u8>) -> f32 {
+    fn proximity_slow(
+        &self,
+        have: &[JsicCode],
+        section_of: impl Fn(&JsicCode) -> Option<u8>,
+    ) -> f32 {
         let mut num = 0.0f32;
         let mut den = 0.0f32;
         for (codes, w) in &self.groups {
@@ -727,6 +727,39 @@ mod tests {
 
     fn codes_of(v: &[&str]) -> Vec<JsicCode> {
         codes(v)
+    }
+
+    /// The proximity that reads each section once per call is the pairwise
+    /// one, bit for bit, for every fixture need's wanted industries (named
+    /// or derived from its requirements) against every fixture company.
+    #[test]
+    fn proximity_equals_the_pairwise_walk() {
+        let dir = crate::fixtures::fixtures_dir();
+        let ctx = crate::Context::load(&dir).unwrap();
+        let companies = crate::fixtures::companies(&dir, &ctx.taxonomy)
+            .unwrap()
+            .records;
+        let needs = crate::fixtures::needs(&dir, &ctx.taxonomy).unwrap().records;
+        let sec = |c: &JsicCode| ctx.taxonomy.section_byte(c);
+        let (mut compared, mut positive) = (0, 0);
+        for n in &needs {
+            for wanted in [
+                WantedJsic::codes(&n.industry_codes),
+                WantedJsic::from_concepts(&ctx.ontology, &ctx.ontology.need_concepts(n)),
+            ] {
+                for c in &companies {
+                    let fast = wanted.proximity(&c.industry_codes, sec);
+                    let slow = wanted.proximity_slow(&c.industry_codes, sec);
+                    assert_eq!(fast.to_bits(), slow.to_bits(), "{} {}", n.id, c.id);
+                    compared += 1;
+                    positive += usize::from(fast > 0.0);
+                }
+            }
+        }
+        assert!(
+            compared > 1000 && positive * 10 > compared,
+            "{positive} of {compared}"
+        );
     }
 
     #[test]
