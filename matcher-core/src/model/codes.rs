@@ -91,10 +91,23 @@ pub enum JsicLevel {
 
 /// A JSIC code: a section letter `A`–`T`, or a 2-, 3- or 4-digit division,
 /// group or class code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Held inline (up to four ASCII bytes and a length), not as a `String`:
+/// every company's features carry their codes and rescoring compares them
+/// for every candidate, so a heap string per code was ~50 bytes of memory
+/// and a pointer to follow each. The bytes after `len` are zero, so the
+/// derived order is the string order ("24" < "245" < "25" < "E").
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, pattern = r"^([A-T]|[0-9]{2,4})$"))]
 #[serde(try_from = "String", into = "String")]
-pub struct JsicCode(String);
+pub struct JsicCode(Ascii4);
+
+/// Up to four ASCII bytes, zero after `len`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Ascii4 {
+    bytes: [u8; 4],
+    len: u8,
+}
 
 impl JsicCode {
     fn parse(s: &str) -> Result<Self, String> {
@@ -109,15 +122,24 @@ impl JsicCode {
                 "{s:?} is not a JSIC code: expected a section letter A-T or 2 to 4 digits (division 24, group 245, class 2451)"
             ));
         }
-        Ok(JsicCode(t.to_owned()))
+        let mut bytes = [0u8; 4];
+        for (b, c) in bytes.iter_mut().zip(t.bytes()) {
+            *b = c;
+        }
+        Ok(JsicCode(Ascii4 {
+            bytes,
+            len: t.len() as u8,
+        }))
     }
     /// The code as written (a letter or digits).
     pub fn as_str(&self) -> &str {
-        &self.0
+        // ASCII by construction (`parse`), so always valid UTF-8.
+        let Ascii4 { bytes, len } = &self.0;
+        std::str::from_utf8(bytes.get(..usize::from(*len)).unwrap_or(&[])).unwrap_or("")
     }
     /// The level, read from the code's length: a code carries its place in the hierarchy.
     pub fn level(&self) -> JsicLevel {
-        match self.0.len() {
+        match self.0.len {
             1 => JsicLevel::Section,
             2 => JsicLevel::Division,
             3 => JsicLevel::Group,
@@ -126,12 +148,17 @@ impl JsicCode {
     }
     /// The division (2 digits) this code belongs to, if it is not a section.
     pub fn division(&self) -> Option<&str> {
-        (self.0.len() >= 2).then(|| &self.0[..2])
+        (self.0.len >= 2).then(|| self.as_str().get(..2)).flatten()
     }
 }
 impl fmt::Display for JsicCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+impl fmt::Debug for JsicCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JsicCode({:?})", self.as_str())
     }
 }
 string_newtype!(JsicCode, JsicCode::parse);
@@ -300,6 +327,28 @@ string_newtype!(Date, Date::parse);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The inline code orders, prints and serializes as the string it was
+    /// parsed from, so indexes, snapshots and answers are unchanged.
+    #[test]
+    fn jsic_codes_behave_as_their_strings() {
+        let raw = ["E", "2451", "24", "245", "25", "0911", "A", "T", "39"];
+        let mut codes: Vec<JsicCode> = raw.iter().map(|c| c.parse().unwrap()).collect();
+        let mut strings: Vec<&str> = raw.to_vec();
+        codes.sort();
+        strings.sort();
+        let printed: Vec<String> = codes.iter().map(ToString::to_string).collect();
+        assert_eq!(printed, strings);
+        let c: JsicCode = " 245 ".parse().unwrap();
+        assert_eq!(
+            (c.as_str(), c.level(), c.division()),
+            ("245", JsicLevel::Group, Some("24"))
+        );
+        assert_eq!(serde_json::to_string(&c).unwrap(), "\"245\"");
+        assert_eq!(serde_json::from_str::<JsicCode>("\"245\"").unwrap(), c);
+        assert!("U".parse::<JsicCode>().is_err() && "24510".parse::<JsicCode>().is_err());
+        assert_eq!("E".parse::<JsicCode>().unwrap().division(), None);
+    }
 
     #[test]
     fn municipality_check_digits() {
