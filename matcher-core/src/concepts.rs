@@ -14,20 +14,21 @@
 //! company's equipment implies even when its text does not say them.
 
 pub mod coverage;
+mod surface;
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::analyzed::AnalyzedText;
-use crate::analysis::normalize::normalize;
+use crate::analysis::normalize::normalize_loose;
 use crate::analysis::scope::{need_scopes, scope_at, scopes, ScopeKind};
 use crate::analysis::{normalize_key, Analyzer, TermKind};
 use crate::data_file::{DataSource, DataText};
 use crate::model::{Company, JsicCode, Need};
 use std::sync::Arc;
+use surface::{ascii_word_boundary, build_matcher, splits_katakana_word, SurfaceMatcher};
 
 /// How a company's concept meets a wanted one in the hierarchy. Only the
 /// hierarchy: how firmly the company offers it (in-house, through its
@@ -175,11 +176,9 @@ pub struct Ontology {
     by_id: HashMap<String, ConceptId>,
     /// Transitive broader concepts of each concept.
     ancestors: Vec<Vec<ConceptId>>,
-    surfaces: AhoCorasick,
-    surface_concepts: Vec<Vec<ConceptId>>,
-    surface_ascii: Vec<bool>,
-    equipment: AhoCorasick,
-    equipment_concepts: Vec<Vec<ConceptId>>,
+    surfaces: SurfaceMatcher,
+    /// Equipment names that imply concepts (one-character names are ignored).
+    equipment: SurfaceMatcher,
     /// CRC32 of the concepts file (and whether head words were built): what
     /// evidence stored with an index was extracted with. Concept ids are
     /// positions in the file, so evidence from another ontology could name
@@ -561,7 +560,7 @@ impl Ontology {
         for c in 0..concepts.len() {
             concepts[c].depth = depth(&concepts, c as ConceptId, 0);
         }
-        let (surfaces, surface_concepts, surface_ascii) = build_matcher(
+        let surfaces = build_matcher(
             path,
             rows.iter().enumerate().flat_map(|(k, (_, r))| {
                 r.surface
@@ -570,7 +569,7 @@ impl Ontology {
                     .map(move |s| (s.as_str(), k as ConceptId))
             }),
         )?;
-        let (equipment, equipment_concepts, _) = build_matcher(
+        let equipment = build_matcher(
             path,
             rows.iter().enumerate().flat_map(|(k, (_, r))| {
                 r.equipment
@@ -621,10 +620,7 @@ impl Ontology {
             by_id,
             ancestors,
             surfaces,
-            surface_concepts,
-            surface_ascii,
             equipment,
-            equipment_concepts,
         })
     }
 
@@ -709,18 +705,21 @@ impl Ontology {
         analyzed: &AnalyzedText,
         need: Option<&NeedScoping>,
     ) -> Vec<Mention> {
-        let norm = normalize(text);
+        let norm = normalize_loose(text);
         let sc = &analyzed.scopes;
         let mut out = Vec::new();
-        for m in self.surfaces.find_iter(&norm.text) {
+        for m in self.surfaces.automaton.find_iter(&norm.text) {
             let p = m.pattern().as_usize();
-            if self.surface_ascii[p] && !ascii_word_boundary(&norm.text, m.start(), m.end()) {
+            if self.surfaces.ascii[p] && !ascii_word_boundary(&norm.text, m.start(), m.end()) {
                 continue;
             }
             let (s, e) = norm.orig_span(m.start(), m.end());
+            if splits_katakana_word(&norm.text, m.start(), s, &analyzed.terms) {
+                continue;
+            }
             let scope = scope_at(sc, s, e);
             let weight = scope_weight(scope, need);
-            for &c in &self.surface_concepts[p] {
+            for &c in self.surfaces.concepts_at(p, &norm.text, m.start()) {
                 out.push(Mention {
                     concept: c,
                     weight,
@@ -734,11 +733,14 @@ impl Ontology {
             }
         }
         // Machines named in the text imply what they do (NC旋盤10台 → 旋削).
-        for m in self.equipment.find_iter(&norm.text) {
+        for m in self.equipment.automaton.find_iter(&norm.text) {
             let (s, e) = norm.orig_span(m.start(), m.end());
             let scope = scope_at(sc, s, e);
             let weight = 0.9 * scope_weight(scope, need);
-            for &c in &self.equipment_concepts[m.pattern().as_usize()] {
+            for &c in self
+                .equipment
+                .concepts_at(m.pattern().as_usize(), &norm.text, m.start())
+            {
                 out.push(Mention {
                     concept: c,
                     weight,
@@ -746,6 +748,33 @@ impl Ontology {
                     end: e,
                     via: Via::Text,
                     evidence: text[s..e].to_owned(),
+                    scope,
+                    head_word: false,
+                });
+            }
+        }
+        // One-character surfaces (銅, 鞄) only where the analyzer reads a
+        // word of that one character: 銅の加工, not 銅像 (see `surface`).
+        for t in &analyzed.terms {
+            if t.kind != TermKind::Word {
+                continue;
+            }
+            let Some(cs) = self.surfaces.single.get(&t.term) else {
+                continue;
+            };
+            if out.iter().any(|m| m.start <= t.start && t.end <= m.end) {
+                continue;
+            }
+            let scope = scope_at(sc, t.start, t.end);
+            let weight = scope_weight(scope, need);
+            for &c in cs {
+                out.push(Mention {
+                    concept: c,
+                    weight,
+                    start: t.start,
+                    end: t.end,
+                    via: Via::Text,
+                    evidence: text[t.start..t.end].to_owned(),
                     scope,
                     head_word: false,
                 });
@@ -933,49 +962,6 @@ fn depth(concepts: &[Concept], c: ConceptId, guard: u8) -> u8 {
         .unwrap_or(0)
 }
 
-type Matcher = (AhoCorasick, Vec<Vec<ConceptId>>, Vec<bool>);
-
-/// Leftmost-longest matcher over normalized patterns; one pattern may mean several concepts.
-fn build_matcher<'a>(
-    path: &Path,
-    pairs: impl Iterator<Item = (&'a str, ConceptId)>,
-) -> Result<Matcher, OntologyError> {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut patterns: Vec<String> = Vec::new();
-    let mut concepts: Vec<Vec<ConceptId>> = Vec::new();
-    for (s, c) in pairs {
-        let key = normalize_key(s);
-        if key.chars().count() < 2 {
-            continue; // one character matches everywhere
-        }
-        let i = *index.entry(key.clone()).or_insert_with(|| {
-            patterns.push(key);
-            concepts.push(Vec::new());
-            patterns.len() - 1
-        });
-        if !concepts[i].contains(&c) {
-            concepts[i].push(c);
-        }
-    }
-    let ascii = patterns.iter().map(|p| p.is_ascii()).collect();
-    let ac = AhoCorasickBuilder::new()
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&patterns)
-        .map_err(|e| OntologyError::Invalid {
-            path: path.to_path_buf(),
-            reason: format!("cannot build the surface matcher: {e}"),
-        })?;
-    Ok((ac, concepts, ascii))
-}
-
-/// An ASCII surface (mc, tig) must not match inside a longer ASCII word.
-fn ascii_word_boundary(text: &str, start: usize, end: usize) -> bool {
-    let b = text.as_bytes();
-    let left = start == 0 || !b[start - 1].is_ascii_alphabetic();
-    let right = end >= b.len() || !b[end].is_ascii_alphabetic();
-    left && right
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1101,6 +1087,79 @@ mod tests {
         // and a profile keeps every head word
         let m = o.extract_text("図面を受けて製作します。", false);
         assert!(m.iter().any(|m| m.concept == cad && m.head_word));
+    }
+
+    /// A katakana surface does not fire from inside a longer katakana word
+    /// (ニット of ユニット, ラダ of サラダ), while a compound's head still
+    /// does (ハーネス of ワイヤーハーネス, which has a surface of its own).
+    #[test]
+    fn katakana_surfaces_match_on_word_boundaries() {
+        let o = ontology();
+        let knitting = id(&o, "knitting");
+        let plc = id(&o, "plc_control");
+        let text = "スピーカーユニットの組立と、サラダの製造を行っています。";
+        let found = o.extract_text(text, false);
+        assert!(
+            !found
+                .iter()
+                .any(|m| m.concept == knitting || m.concept == plc),
+            "{found:?}"
+        );
+        // the words themselves still evoke their concepts
+        let found = o.extract_text("ニットの縫製とラダー回路の設計。", false);
+        assert!(found.iter().any(|m| m.concept == knitting && !m.head_word));
+        assert!(found.iter().any(|m| m.concept == plc));
+        // a katakana compound's head, which the analyzer splits off:
+        // デザイン of グッドデザイン賞
+        let design = id(&o, "design");
+        let found = o.extract_text("グッドデザイン賞を受賞しました。", false);
+        assert!(
+            found
+                .iter()
+                .any(|m| m.concept == design && m.evidence == "デザイン"),
+            "{found:?}"
+        );
+    }
+
+    /// Spellings with and without a ー inside a compound meet the same
+    /// surface: the ontology lists パウダーコーティング only.
+    #[test]
+    fn long_vowels_inside_compounds_meet_the_surface() {
+        let o = ontology();
+        let powder = id(&o, "powder_coating");
+        for text in [
+            "鉄フレームをパウダーコーティングで仕上げます。",
+            "鉄フレームをパウダコーティングで仕上げます。",
+        ] {
+            let found = o.extract_text(text, false);
+            let m = found
+                .iter()
+                .find(|m| m.concept == powder && !m.head_word)
+                .unwrap_or_else(|| panic!("{text}: {found:?}"));
+            // the evidence is the text as written
+            assert!(m.evidence.starts_with("パウダ"), "{}", m.evidence);
+            assert!(m.evidence.ends_with("コーティング"), "{}", m.evidence);
+        }
+    }
+
+    /// One-character surfaces (銅, 鞄) are found as words of their own, not
+    /// inside longer words (銅像, 鞄店 is a word of its own too).
+    #[test]
+    fn one_character_surfaces_need_a_word_of_their_own() {
+        let o = ontology();
+        let copper = id(&o, "copper");
+        let found = o.extract_text("鉄・銅・アルミの切削に対応します。", false);
+        assert!(
+            found
+                .iter()
+                .any(|m| m.concept == copper && m.evidence == "銅" && m.weight == 1.0),
+            "{found:?}"
+        );
+        let found = o.extract_text("駅前の銅像の清掃を請け負います。", false);
+        assert!(!found.iter().any(|m| m.concept == copper), "{found:?}");
+        // in a need, scoped like any surface: 銅は不要 asks for no copper
+        let w = weights(&o, "銅は対象外です。", &NeedScoping::default());
+        assert_eq!(w.weight(copper), 0.0);
     }
 
     /// The stop-list names head words of the bundled ontology: a word that

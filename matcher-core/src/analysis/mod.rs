@@ -44,7 +44,7 @@ use lindera_dictionary::dictionary::DetailFields;
 use crate::data_file::{DataSource, DataText};
 
 pub use lexicon::{LexiconError, Synonyms};
-pub use normalize::{normalize, normalize_key};
+pub use normalize::{inner_key, loose_key, normalize, normalize_key, normalize_loose};
 
 /// What a term is, for weighting and for the `analyze` tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -107,33 +107,92 @@ pub fn normalize(text: &str) -> Normalized {
         }
         spans.resize(out.len(), (start as u32, end as u32));
     }
-    fold_long_vowels(out, spans)
+    fold_long_vowels(out, spans, Fold::Final)
 }
 
-/// Drop a word-final ー after two or more katakana.
-fn fold_long_vowels(text: String, spans: Vec<(u32, u32)>) -> Normalized {
+/// [`normalize`], and then every ー inside a katakana run dropped but one
+/// right after the run's first mora: ファイバーレーザー and ファイバレーザ
+/// both become ファイバレザ, ワイヤーハーネス and ワイヤハーネス
+/// ワイヤハネス, while a run that opens with a long vowel keeps it
+/// (カーテン, スーパエンプラ). What concept surfaces are matched on.
+///
+/// Why not in [`normalize`]: word-final folding is safe because a word ends
+/// there; a medial ー may end a word inside a compound (ファイバー|レーザー)
+/// or belong to one (データベース), and without word boundaries the only
+/// rule that meets both spellings of every compound is to drop them all.
+/// Text search leaves compounds to the analyzer, which folds each
+/// dictionary word's final ー on its own (`fold_token_vowel`). A concept
+/// surface is matched as a string, so it folds on both sides: writers mix
+/// ワイヤーカット and ワイヤカット, センターレス and センタレス (33 to 3 in
+/// the blind profiles). A surface that opens a run (レーザ加工) is also
+/// looked for inside one, where its first ー is dropped too: see
+/// [`inner_key`].
+pub fn normalize_loose(text: &str) -> Normalized {
+    let n = normalize(text);
+    fold_long_vowels(n.text, n.spans, Fold::Medial)
+}
+
+/// [`normalize_loose`]'s text only: the key of a concept surface.
+pub fn loose_key(text: &str) -> String {
+    normalize_loose(text.trim()).text
+}
+
+/// The key of a surface as it reads inside a longer katakana run of
+/// [`normalize_loose`]d text: no medial ー at all (レーザ加工 → レザ加工,
+/// found in ファイバレザ加工).
+pub fn inner_key(text: &str) -> String {
+    let n = normalize(text.trim());
+    fold_long_vowels(n.text, n.spans, Fold::MedialAll).text
+}
+
+/// Which long vowels [`fold_long_vowels`] drops.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fold {
+    /// A word-final ー after two or more katakana.
+    Final,
+    /// And every medial ー but one right after a run's first mora.
+    Medial,
+    /// And every medial ー.
+    MedialAll,
+}
+
+/// Drop the long vowels `fold` names. A small ァィゥェォャュョ is no mora
+/// of its own (ウォー keeps its ー as カー does).
+fn fold_long_vowels(text: String, spans: Vec<(u32, u32)>, fold: Fold) -> Normalized {
     if !text.contains('ー') {
         return Normalized { text, spans };
     }
     let mut out = String::with_capacity(text.len());
     let mut out_spans = Vec::with_capacity(spans.len());
     let mut run = 0usize; // katakana chars (without ー) in the current run
+    let mut morae = 0usize; // morae (without ー) in the current run
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let len = c.len_utf8();
         let mut keep = true;
         if is_katakana(c) {
             run += 1;
+            if !is_small_kana(c) {
+                morae += 1;
+            }
         } else if c == 'ー' {
             let next = chars.peek().map(|&(_, n)| n);
             let word_final = !matches!(next, Some(n) if is_katakana(n) || n == 'ー');
-            // A medial ー (ワイヤーカット) neither ends nor resets the run.
             if word_final {
                 keep = run < 2;
                 run = 0;
+                morae = 0;
+            } else {
+                // A medial ー (ワイヤーカット) neither ends nor resets the run.
+                keep = match fold {
+                    Fold::Final => true,
+                    Fold::Medial => morae <= 1,
+                    Fold::MedialAll => run == 0,
+                };
             }
         } else {
             run = 0;
+            morae = 0;
         }
         if keep {
             out.push(c);
@@ -147,6 +206,14 @@ fn fold_long_vowels(text: String, spans: Vec<(u32, u32)>) -> Normalized {
         text: out,
         spans: out_spans,
     }
+}
+
+/// Small kana that join the previous one into one mora (ウォ, シャ).
+fn is_small_kana(c: char) -> bool {
+    matches!(
+        c,
+        'ァ' | 'ィ' | 'ゥ' | 'ェ' | 'ォ' | 'ャ' | 'ュ' | 'ョ' | 'ヮ'
+    )
 }
 
 /// Normalized text only, for keys (dictionary entries, synonyms, codes).
@@ -176,6 +243,42 @@ mod tests {
         // short words keep their ー; a medial ー is never touched
         assert_eq!(normalize("カーとソー").text, "カーとソー");
         assert_eq!(normalize("ワイヤーカット").text, "ワイヤーカット");
+    }
+
+    /// Concept keys fold a ー inside a compound too, so the spellings
+    /// writers mix meet; short words and the plain normalization keep theirs.
+    #[test]
+    fn loose_folding_meets_compound_spellings() {
+        for (a, b) in [
+            ("ファイバーレーザー溶接機", "ファイバレーザ溶接機"),
+            ("ワイヤーカット放電加工", "ワイヤカット放電加工"),
+            ("センターレス研削", "センタレス研削"),
+            ("スーパーエンプラの切削", "スーパエンプラの切削"),
+            ("ｳｫｰﾀｰｼﾞｪｯﾄ", "ウォータジェット"),
+            ("パウダーコーティング", "パウダコーティング"),
+            ("ユーザーインターフェース", "ユーザインタフェース"),
+            ("プライバシーマーク", "プライバシマーク"),
+            ("ワイヤーハーネス加工", "ワイヤハーネス加工"),
+            ("レーザーマーカー", "レーザマーカ"),
+        ] {
+            assert_eq!(loose_key(a), loose_key(b), "{a} / {b}");
+        }
+        assert_eq!(loose_key("ファイバーレーザー"), "ファイバレザ");
+        // a surface that opens a run, as it reads inside one
+        assert_eq!(loose_key("レーザー加工"), "レーザ加工");
+        assert_eq!(inner_key("レーザー加工"), "レザ加工");
+        assert!(loose_key("ファイバーレーザー加工").ends_with(&inner_key("レーザ加工")));
+        // a two-mora word keeps its ー inside a compound as at its end
+        assert_eq!(loose_key("カーテン"), "カーテン");
+        assert_eq!(loose_key("スーパー"), "スーパ");
+        // the plain normalization leaves a medial ー alone
+        assert_eq!(normalize("ファイバーレーザー").text, "ファイバーレーザ");
+        // offsets still reach the characters as written
+        let orig = "高出力ファイバーレーザー";
+        let n = normalize_loose(orig);
+        let s = n.text.find("ファイバレザ").expect("folded");
+        let (a, b) = n.orig_span(s, s + "ファイバレザ".len());
+        assert_eq!(&orig[a..b], "ファイバーレーザー");
     }
 
     #[test]
