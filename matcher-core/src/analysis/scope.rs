@@ -258,6 +258,15 @@ const IN_HOUSE: &[&str] = &[
     "当社でやり",
     "自社でやり",
     "支給",
+    // a step already done elsewhere (熱処理は既存の協力先で済ませています):
+    // the stative and polite forms only, since で済ませたい asks for it
+    "で済ませてい",
+    "で済ませており",
+    "で済ませます",
+    "手配済",
+    // steps done before the part arrives (当社で切断・曲げまで済ませた部品の溶接)
+    "まで済ませた",
+    "まで済ませて",
 ];
 /// How a part is made today, after the method (いま溶接で作っている):
 /// a clause with one of these and a [`CURRENT_TIME`] word before it names
@@ -687,7 +696,15 @@ fn need_clause(text: &str, cs: usize, ce: usize, out: &mut Vec<Scope>) -> bool {
     let excluded = first_of(clause, EXCLUDED, |w, rest| {
         !(w == "以外" && (rest.starts_with('に') || rest.starts_with('も')))
     });
-    let in_house = first_of(clause, IN_HOUSE, |_, _| true);
+    // …まで済ませたい / 済ませてほしい ask for those steps; …まで済ませた部品
+    // and 済ませています say they are done.
+    let in_house = first_of(clause, IN_HOUSE, |w, rest| match w {
+        "まで済ませた" => !rest.starts_with('い'),
+        "まで済ませて" => !["ほし", "もら", "くだ", "いただ"]
+            .iter()
+            .any(|x| rest.starts_with(x)),
+        _ => true,
+    });
     let replaced = first_of(clause, CURRENT_METHOD, |_, _| true)
         .filter(|&(p, _)| CURRENT_TIME.iter().any(|t| clause[..p].contains(t)))
         .or_else(|| first_of(clause, REPLACED_BY, |_, _| true));
@@ -923,6 +940,23 @@ mod tests {
         assert_eq!(spans(t, true), [("滅菌は別途", InHouse)]);
         let t = "木型は今あるものを支給できる。";
         assert_eq!(spans(t, true), [("木型は今あるものを", InHouse)]);
+        // a step an existing partner already does is not asked for
+        let t = "なお、熱処理は既存の協力先で済ませています。";
+        assert_eq!(spans(t, true), [("熱処理は既存の協力先", InHouse)]);
+        let t = "新製品の立ち上げにあたり、S45Cの歯車の歯面を硬くしてくれるパートナー企業はありませんか。なお、ガス軟窒化は既存の協力先で済ませています。";
+        assert_eq!(spans(t, true), [("ガス軟窒化は既存の協力先", InHouse)]);
+        // the steps done before the part arrives
+        let t = "当社で切断・曲げまで済ませた鋼材（SPCC）部品の溶接だけをお願いしたい。";
+        assert_eq!(spans(t, true), [("当社で切断・曲げ", InHouse)]);
+        let t = "切断から曲げまで済ませてほしい。";
+        assert!(spans(t, true).is_empty());
+        let t = "切断から曲げまで済ませたいと考えています。";
+        assert!(spans(t, true).is_empty());
+        let t = "曲げまで済ませています。";
+        assert_eq!(spans(t, true), [("曲げ", InHouse)]);
+        // wanting it done in one place is still a request
+        let t = "切削と研削を一社で済ませたいと考えています。";
+        assert!(spans(t, true).is_empty());
         // 当社でも: the owner could, but asks for it all
         let t = "ボス部の旋削は当社でもできますが、歯切りを含めてお願いしたいです。";
         assert!(spans(t, true).is_empty());
