@@ -39,6 +39,8 @@ PARAMS = [
     ("relations", "narrower", 1.0),
     ("relations", "broader", 1.0),
     ("relations", "sibling", 1.0),
+    ("requirements", "service", None),
+    ("requirements", "product", None),
     ("requirements", "material", None),
     ("requirements", "market", None),
     ("requirements", "rarity", 4.0),
@@ -55,7 +57,8 @@ START = {
     "weights": {"text": 0.33, "concepts": 0.53, "equipment": 0.10, "jsic": 0.36,
                 "geography": 0.04, "freshness": 0.03, "size": 0.02},
     "relations": {"exact": 1.0, "narrower": 0.8, "broader": 0.5, "sibling": 0.3},
-    "requirements": {"material": 0.35, "market": 0.25, "rarity": 1.0, "all_met": 0.0},
+    "requirements": {"service": 1.0, "product": 0.6, "material": 0.35, "market": 0.25,
+                     "rarity": 1.0, "all_met": 0.0},
     "scoping": {"head_weight": 0.19},
 }
 
