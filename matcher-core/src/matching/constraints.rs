@@ -7,6 +7,7 @@
 //! there (what a check straight from the `Need` does) was a fifth of a
 //! match.
 
+use crate::analysis::scope::ScopeKind;
 use crate::index::records::{cert_bits, CompanyFeatures, FilterKey};
 use crate::index::view::SlotIndex;
 use crate::model::{GeoPoint, Need, EARTH_RADIUS_KM};
@@ -51,6 +52,11 @@ impl Constraints {
                 );
             }
             c.within = r.max_distance_km.zip(origin).map(|(km, o)| (o, km));
+        }
+        if c.within.is_none() {
+            c.within = radius_in_text(&need.text)
+                .zip(origin)
+                .map(|(km, o)| (o, km));
         }
         c.cert_bits = cert_bits(&c.certifications);
         c
@@ -171,6 +177,51 @@ fn intersection<'a>(mut lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
     out
 }
 
+/// A radius the need's text states as a limit (当社から40km圏内の会社,
+/// 工場から30キロ以内でお願いしたい): the smallest such, in km. For needs
+/// written as free text only, whose form has no `max_distance_km`; a
+/// structured radius wins. Only a number with a unit (km, キロ, キロメートル)
+/// followed by a limit word (圏内, 以内, 以下, まで, 範囲) counts: 20km程度
+/// is an estimate, 車で1時間以内 no distance, and a radius in a
+/// nice-to-have (…が望ましい, できれば…) or an exclusion is no limit.
+pub(crate) fn radius_in_text(text: &str) -> Option<f64> {
+    const UNITS: [&str; 3] = ["キロメートル", "キロ", "km"];
+    const LIMITS: [&str; 5] = ["圏内", "以内", "以下", "まで", "範囲"];
+    let norm = crate::analysis::normalize(text);
+    let t = norm.text.as_str();
+    let scopes = crate::analysis::scope::need_scopes(text, false);
+    let mut best: Option<f64> = None;
+    let mut from = 0;
+    while let Some((at, unit)) = UNITS
+        .iter()
+        .filter_map(|u| t[from..].find(u).map(|p| (from + p, *u)))
+        .min_by_key(|&(p, u)| (p, std::cmp::Reverse(u.len())))
+    {
+        from = at + unit.len();
+        let number_start = t[..at]
+            .char_indices()
+            .rev()
+            .take_while(|&(_, c)| c.is_ascii_digit() || c == '.')
+            .last()
+            .map(|(i, _)| i);
+        let Some(ns) = number_start else { continue };
+        let Ok(km) = t[ns..at].parse::<f64>() else {
+            continue;
+        };
+        let after: String = t[from..].chars().take(4).collect();
+        if !LIMITS.iter().any(|l| after.contains(l)) || !(km > 0.0 && km <= 500.0) {
+            continue;
+        }
+        let (s, e) = norm.orig_span(ns, from);
+        let scope = crate::analysis::scope::scope_at(&scopes, s, e);
+        if matches!(scope, Some(ScopeKind::Optional | ScopeKind::Excluded)) {
+            continue;
+        }
+        best = Some(best.map_or(km, |b: f64| b.min(km)));
+    }
+    best
+}
+
 /// The ascending union of ascending slot lists.
 fn union<'a>(lists: impl Iterator<Item = &'a [u32]>) -> Vec<u32> {
     let mut all: Vec<u32> = lists.flatten().copied().collect();
@@ -253,6 +304,45 @@ mod tests {
         // without an origin the radius cannot apply
         let no_origin = Constraints::new(&need(region(1.0), &[]), None, &tax);
         assert!(allows(&no_origin, &near));
+    }
+
+    /// A limit stated in the text is a radius; an estimate, a time, a
+    /// nice-to-have or a structured radius are not (or win).
+    #[test]
+    fn a_radius_stated_in_the_text_limits_the_region() {
+        for (text, km) in [
+            (
+                "持ち込みで打合せしたいので、当社から40km圏内の会社を希望します。",
+                Some(40.0),
+            ),
+            ("当社から６０キロ以内の企業に限ります。", Some(60.0)),
+            (
+                "当社のトラックで運ぶので、工場から30km以内でお願いしたいです",
+                Some(30.0),
+            ),
+            ("打合せが多いので、車で30分圏内（20km程度）が理想です", None),
+            (
+                "お客様が困らないよう、近く（15km以内）の会社が望ましいです",
+                None,
+            ),
+            ("車で1時間以内の会社を希望します。", None),
+            ("最大3kmの長尺物を運びます。", None),
+        ] {
+            assert_eq!(radius_in_text(text), km, "{text}");
+        }
+        let tax = Taxonomy::default();
+        let origin = GeoPoint {
+            lat: 35.69,
+            lon: 139.75,
+        };
+        let far = company("131016", 35.69 + 0.45, &[]); // ≈ 50 km north
+        let mut n = need(serde_json::Value::Null, &[]);
+        n.text = "当社から40km圏内の会社を希望します。".into();
+        assert!(!allows(&Constraints::new(&n, Some(origin), &tax), &far));
+        // a structured radius wins over the text's
+        n.region =
+            serde_json::from_value(serde_json::json!({ "max_distance_km": 60 })).expect("region");
+        assert!(allows(&Constraints::new(&n, Some(origin), &tax), &far));
     }
 
     #[test]
