@@ -209,7 +209,8 @@ pub(crate) fn radius_in_text(text: &str) -> Option<f64> {
             continue;
         };
         let after: String = t[from..].chars().take(4).collect();
-        if !LIMITS.iter().any(|l| after.contains(l)) || !(km > 0.0 && km <= 500.0) {
+        let limit = LIMITS.iter().any(|l| after.contains(l));
+        if !limit || km <= 0.0 || km > 500.0 {
             continue;
         }
         let (s, e) = norm.orig_span(ns, from);
