@@ -358,6 +358,8 @@ const NEED_HEAD_STOP: &[&str] = &[
     "エンド",
     "地域",
     "技能",
+    // a quantity's scale (年間百万個規模で: 規模 of 大規模言語モデル)
+    "規模",
     // the workpiece and its properties (材質, 寸法, 公差, 1ロット, 側面, 摩耗した)
     "材質",
     "寸法",
@@ -1093,6 +1095,11 @@ mod tests {
         let w = weights(&o, text, &NeedScoping::default());
         assert_eq!(w.weight(cad), 0.0);
         assert_eq!(w.weight(pmark), 0.0);
+        // a lot size's 規模 asks for no AI
+        let genai = id(&o, "generative_ai");
+        let text = "自社ブランドのクッキーを年間百万個規模で焼いてくれる企業を探しております。";
+        assert!(weights(&o, text, &all).weight(genai) > 0.0);
+        assert_eq!(weights(&o, text, &NeedScoping::default()).weight(genai), 0.0);
         // a distinctive head word still evokes its concept in a need
         let web = id(&o, "website_production");
         let w = weights(&o, "ホームページを新しくしたい。", &NeedScoping::default());
