@@ -1099,7 +1099,10 @@ mod tests {
         let genai = id(&o, "generative_ai");
         let text = "自社ブランドのクッキーを年間百万個規模で焼いてくれる企業を探しております。";
         assert!(weights(&o, text, &all).weight(genai) > 0.0);
-        assert_eq!(weights(&o, text, &NeedScoping::default()).weight(genai), 0.0);
+        assert_eq!(
+            weights(&o, text, &NeedScoping::default()).weight(genai),
+            0.0
+        );
         // a distinctive head word still evokes its concept in a need
         let web = id(&o, "website_production");
         let w = weights(&o, "ホームページを新しくしたい。", &NeedScoping::default());
