@@ -51,6 +51,13 @@ pub enum Relation {
 /// issued it (see [`Ontology::fingerprint`]).
 pub type ConceptId = u16;
 
+/// The version of the extraction rules (surface matching, boundaries,
+/// scoping, head-word weights), part of [`Ontology::fingerprint`]: the same
+/// `concepts.jsonl` read by different rules evokes different concepts, so
+/// evidence stored by an older build must not read as current. Bump it
+/// with every change to what a text evokes.
+const EXTRACTION_VERSION: u32 = 2;
+
 /// Errors of the ontology file.
 pub type OntologyError = crate::data_file::DataFileError;
 
@@ -623,6 +630,7 @@ impl Ontology {
         let mut h = crc32fast::Hasher::new();
         h.update(text.as_bytes());
         h.update(&[u8::from(analyzer.is_some())]);
+        h.update(&EXTRACTION_VERSION.to_le_bytes());
         Ok(Ontology {
             fingerprint: h.finalize(),
             head_words,
