@@ -47,7 +47,8 @@ fn snapshot(c: &mut Criterion) {
         });
     }
     g.bench_function(BenchmarkId::new("load", COMPANIES), |b| {
-        b.iter(|| black_box(persist::load(&file, stamps).expect("load")))
+        let ont = ctx.ontology.fingerprint();
+        b.iter(|| black_box(persist::load(&file, stamps, ont).expect("load")))
     });
     g.bench_function(BenchmarkId::new("engine_open", COMPANIES), |b| {
         b.iter(|| black_box(Engine::open(&data, ctx.clone()).expect("open")))

@@ -157,7 +157,8 @@ pub use concepts::Ontology;
 pub use context::{Context, ContextError};
 pub use data_file::{DataFileError, DataSource};
 pub use engine::{
-    Engine, EngineError, InvalidRecord, InvalidRecords, RebuildSummary, WriteSummary, COMMIT_BATCH,
+    Engine, EngineError, InvalidRecord, InvalidRecords, RebuildSummary, ReindexSummary,
+    WriteSummary, COMMIT_BATCH,
 };
 pub use index::{Filters, Hit, SearchRequest, SearchResponse, Sort, View};
 pub use matching::{

@@ -383,11 +383,12 @@ fn reopen_uses_the_snapshot_or_rebuilds_with_the_same_results() {
     // Prove the snapshot is what a reopen reads: rewrite it (same opstamps,
     // valid checksum) with one feature changed, and see the change.
     let stamps = matcher_core::index::persist::commits(&snap).unwrap();
-    let mut records = matcher_core::index::persist::load(&snap, stamps).unwrap();
+    let ont = ctx().ontology.fingerprint();
+    let mut records = matcher_core::index::persist::load(&snap, stamps, ont).unwrap();
     let slot = records.companies.slot_of(&marked).unwrap();
     std::sync::Arc::make_mut(records.companies.entries[slot as usize].as_mut().unwrap()).name =
         "スナップショット由来".into();
-    matcher_core::index::persist::save(&snap, &records, stamps).unwrap();
+    matcher_core::index::persist::save(&snap, &records, stamps, ont).unwrap();
     let q = companies[3].name.clone();
     {
         let e = Engine::open(dir.path(), ctx()).unwrap();
@@ -441,7 +442,8 @@ fn snapshot_round_trips_companies_and_needs() {
     let snap = dir.path().join("snapshot.bin");
     let stamps = |p: &Path| matcher_core::index::persist::commits(p).unwrap();
     e.save_snapshot().unwrap();
-    let r = matcher_core::index::persist::load(&snap, stamps(&snap)).expect("companies only");
+    let r = matcher_core::index::persist::load(&snap, stamps(&snap), e.ctx.ontology.fingerprint())
+        .expect("companies only");
     assert_eq!(r.companies.len(), 20);
     let needs = fixture_needs();
     assert!(needs
@@ -449,7 +451,8 @@ fn snapshot_round_trips_companies_and_needs() {
         .any(|n| n.company_id.is_none() || n.region.is_none()));
     e.upsert_needs(needs.clone()).unwrap();
     e.save_snapshot().unwrap();
-    let r = matcher_core::index::persist::load(&snap, stamps(&snap)).expect("with needs");
+    let r = matcher_core::index::persist::load(&snap, stamps(&snap), e.ctx.ontology.fingerprint())
+        .expect("with needs");
     assert_eq!(r.needs.len(), needs.len());
     for n in &needs {
         let slot = r.needs.slot_of(n.id.as_str()).unwrap();

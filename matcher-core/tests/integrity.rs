@@ -176,7 +176,8 @@ fn a_snapshot_that_lists_other_records_than_the_index_is_rebuilt() {
     // (what a lost write used to leave behind).
     let snap = dir.path().join("snapshot.bin");
     let at = matcher_core::index::persist::commits(&snap).unwrap();
-    let mut records = matcher_core::index::persist::load(&snap, at).unwrap();
+    let ont = ctx().ontology.fingerprint();
+    let mut records = matcher_core::index::persist::load(&snap, at, ont).unwrap();
     let phantom = fixture_companies().into_iter().nth(20).unwrap();
     let slot = records.companies.reserve(&phantom.id);
     let feats = matcher_core::index::records::CompanyFeatures::new(
@@ -185,7 +186,7 @@ fn a_snapshot_that_lists_other_records_than_the_index_is_rebuilt() {
         &ctx().ontology,
     );
     records.set_company(slot, feats, &ctx().ontology);
-    matcher_core::index::persist::save(&snap, &records, at).unwrap();
+    matcher_core::index::persist::save(&snap, &records, at, ont).unwrap();
 
     let e = Engine::open(dir.path(), ctx()).unwrap();
     assert_eq!(e.counts().0, 10, "the phantom was loaded");

@@ -169,6 +169,27 @@ pub fn backup(env: &Env, dest: &Path) -> CliResult {
     Ok(())
 }
 
+pub fn reindex(env: &Env) -> CliResult {
+    let engine = env.engine()?;
+    let r = engine.reindex()?;
+    println!(
+        "indexed again in {}: {} companies, {} needs{}",
+        env.data.display(),
+        r.companies,
+        r.needs,
+        if r.unreadable.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} stored records could not be read back and were left as they are \
+                 (listed above; re-import them from their source)",
+                r.unreadable.len()
+            )
+        }
+    );
+    Ok(())
+}
+
 pub fn import(env: &Env, file: &Path, kind: Option<Kind>, encoding: CliEncoding) -> CliResult {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let name = file.file_name().and_then(|n| n.to_str());

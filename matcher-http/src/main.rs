@@ -59,6 +59,11 @@ enum Command {
     /// Copy the data folder to DEST (new or empty), consistently, also while
     /// `matcher serve` writes to it. Restore: serve the copy (--data DEST).
     Backup { dest: PathBuf },
+    /// Analyze and index every stored company and need again with the
+    /// current dictionary, word lists and ontology. Run it after editing
+    /// concepts.jsonl or the synonyms, or after an upgrade that changes what
+    /// a text evokes; stop `matcher serve` first (it takes the writer lock).
+    Reindex,
     /// Import companies or needs from JSON Lines or CSV (UTF-8 or Shift_JIS).
     Import {
         file: PathBuf,
@@ -157,6 +162,7 @@ fn main() -> ExitCode {
             cors_origins,
         } => cli::serve(&env, addr, keys, cors_origins),
         Command::Backup { dest } => cli::backup(&env, &dest),
+        Command::Reindex => cli::reindex(&env),
         Command::Import {
             file,
             kind,

@@ -40,6 +40,7 @@
 //! [`Engine::reopen_writers`] (or a restart) — never acknowledged and then
 //! lost.
 
+mod reindex;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,7 @@ use crate::index::{index_settings, matching_path, LockError, Store, View};
 use crate::matching::{MatchConfig, MatchError, Matcher};
 use crate::model::{Company, Date, Need};
 
+pub use reindex::ReindexSummary;
 pub use write::{RebuildSummary, RecordKind, UnreadableRecord};
 
 /// Version of the data folder layout; bump on incompatible changes.

@@ -76,7 +76,7 @@ pub struct RebuildSummary {
 }
 
 /// Document `d` read back as a `T`, or why it cannot be.
-fn read_back<T: serde::de::DeserializeOwned>(
+pub(super) fn read_back<T: serde::de::DeserializeOwned>(
     d: StoredDoc,
     kind: RecordKind,
 ) -> Result<(u32, T), UnreadableRecord> {
@@ -278,7 +278,7 @@ impl Engine {
     pub(super) fn load_records(&self) -> Result<(), EngineError> {
         let base = self.view();
         if let Some(path) = self.snapshot_path() {
-            match persist::load(&path, base.commits) {
+            match persist::load(&path, base.commits, self.ctx.ontology.fingerprint()) {
                 Ok(mut records) => {
                     records.rebuild_filter_keys();
                     warn_held(&records);
@@ -398,7 +398,13 @@ impl Engine {
         };
         let _w = self.writers.lock();
         let v = self.view();
-        persist::save(&path, &v.records, v.commits).map_err(|e| EngineError::Snapshot {
+        persist::save(
+            &path,
+            &v.records,
+            v.commits,
+            self.ctx.ontology.fingerprint(),
+        )
+        .map_err(|e| EngineError::Snapshot {
             path: path.clone(),
             source: Box::new(e),
         })?;

@@ -19,8 +19,10 @@ use crate::index::records::Records;
 
 const MAGIC: &[u8; 8] = b"MATCHSNP";
 /// Bump when `Records` changes shape.
-pub const SNAPSHOT_VERSION: u32 = 3;
-const HEADER: usize = 8 + 4 + 6 * 8 + 8 + 4;
+pub const SNAPSHOT_VERSION: u32 = 4;
+/// Magic, version, two commit ids, the ontology fingerprint, the payload's
+/// length and CRC.
+const HEADER: usize = 8 + 4 + 6 * 8 + 4 + 8 + 4;
 
 /// Which commit of one index a view (and a snapshot of it) describes.
 ///
@@ -99,6 +101,20 @@ pub enum SnapshotError {
         /// The commits of the indexes.
         want: [CommitId; 2],
     },
+    /// Taken with another ontology or other extraction rules: its concept
+    /// sets name concepts by their number in the ontology it was taken
+    /// with, which an edit of `concepts.jsonl` renumbers.
+    #[error(
+        "snapshot was taken with another ontology (fingerprint {found:08x}, now {want:08x}); \
+         the features are rebuilt from the stored records: run `matcher reindex` so that the \
+         index's concept ids and stored evidence follow"
+    )]
+    Ontology {
+        /// The fingerprint the snapshot names.
+        found: u32,
+        /// The current ontology's.
+        want: u32,
+    },
     /// Its record counts differ from the indexes'.
     #[error("snapshot lists {found:?} companies and needs, the indexes hold {want:?}")]
     Count {
@@ -120,7 +136,14 @@ fn config() -> impl bincode::config::Config {
 }
 
 /// Save `records` taken at the commits `ids` (companies, needs), atomically.
-pub fn save(path: &Path, records: &Records, ids: [CommitId; 2]) -> Result<(), SnapshotError> {
+/// `ontology` is the fingerprint of the ontology the concept sets were
+/// extracted with (`Ontology::fingerprint`).
+pub fn save(
+    path: &Path,
+    records: &Records,
+    ids: [CommitId; 2],
+    ontology: u32,
+) -> Result<(), SnapshotError> {
     let payload = bincode::serde::encode_to_vec(records, config())
         .map_err(|e| SnapshotError::Codec(e.to_string()))?;
     let mut buf = Vec::with_capacity(HEADER + payload.len());
@@ -131,6 +154,7 @@ pub fn save(path: &Path, records: &Records, ids: [CommitId; 2]) -> Result<(), Sn
         buf.extend_from_slice(&id.slots.to_le_bytes());
         buf.extend_from_slice(&id.docs.to_le_bytes());
     }
+    buf.extend_from_slice(&ontology.to_le_bytes());
     buf.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     buf.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
     buf.extend_from_slice(&payload);
@@ -267,14 +291,22 @@ fn commit_at(buf: &[u8], at: usize) -> CommitId {
     }
 }
 
-/// Load a snapshot, checking it against the indexes' current commits.
-pub fn load(path: &Path, want: [CommitId; 2]) -> Result<Records, SnapshotError> {
+/// Load a snapshot, checking it against the indexes' current commits and
+/// the current ontology's fingerprint.
+pub fn load(path: &Path, want: [CommitId; 2], ontology: u32) -> Result<Records, SnapshotError> {
     let buf = read_versioned(path, MAGIC, SNAPSHOT_VERSION, HEADER)?;
     let found = [commit_at(&buf, 12), commit_at(&buf, 36)];
     if found != want {
         return Err(SnapshotError::Stale { found, want });
     }
-    let payload = checked_payload(&buf, HEADER, 60)?;
+    let taken_with = u32_at(&buf, 60);
+    if taken_with != ontology {
+        return Err(SnapshotError::Ontology {
+            found: taken_with,
+            want: ontology,
+        });
+    }
+    let payload = checked_payload(&buf, HEADER, 64)?;
     let (records, _): (Records, _) = bincode::serde::decode_from_slice(payload, config())
         .map_err(|e| SnapshotError::Codec(e.to_string()))?;
     let counts = (records.companies.len(), records.needs.len());
@@ -332,42 +364,50 @@ mod tests {
         }
     }
 
+    /// An ontology fingerprint.
+    const ONT: u32 = 0x5eed;
+
     #[test]
     fn corrupt_old_stale_and_miscounted_snapshots_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("snapshot.bin");
         let at = [id(3, 0), id(4, 0)];
-        assert!(matches!(load(&p, at), Err(SnapshotError::Missing)));
-        save(&p, &Records::default(), at).unwrap();
-        assert!(load(&p, at).is_ok());
+        assert!(matches!(load(&p, at, ONT), Err(SnapshotError::Missing)));
+        save(&p, &Records::default(), at, ONT).unwrap();
+        assert!(load(&p, at, ONT).is_ok());
+        // taken with another ontology: its concept numbers mean nothing now
         assert!(matches!(
-            load(&p, [id(5, 0), id(4, 0)]),
+            load(&p, at, ONT + 1),
+            Err(SnapshotError::Ontology { found: ONT, .. })
+        ));
+        assert!(matches!(
+            load(&p, [id(5, 0), id(4, 0)], ONT),
             Err(SnapshotError::Stale { .. })
         ));
         let other_documents = CommitId { slots: 8, ..at[0] };
         assert!(matches!(
-            load(&p, [other_documents, at[1]]),
+            load(&p, [other_documents, at[1]], ONT),
             Err(SnapshotError::Stale { .. })
         ));
         // Bound to a commit whose index holds documents the records lack.
-        save(&p, &Records::default(), [id(3, 2), id(4, 0)]).unwrap();
+        save(&p, &Records::default(), [id(3, 2), id(4, 0)], ONT).unwrap();
         assert!(matches!(
-            load(&p, [id(3, 2), id(4, 0)]),
+            load(&p, [id(3, 2), id(4, 0)], ONT),
             Err(SnapshotError::Count { .. })
         ));
-        save(&p, &Records::default(), at).unwrap();
+        save(&p, &Records::default(), at, ONT).unwrap();
         let mut b = std::fs::read(&p).unwrap();
         let last = b.len() - 1;
         b[last] ^= 0xff;
         std::fs::write(&p, &b).unwrap();
         assert!(matches!(
-            load(&p, at),
+            load(&p, at, ONT),
             Err(SnapshotError::Checksum | SnapshotError::Codec(_))
         ));
         b[8] = 99;
         std::fs::write(&p, &b).unwrap();
         assert!(matches!(
-            load(&p, at),
+            load(&p, at, ONT),
             Err(SnapshotError::Version { found: 99, .. })
         ));
     }
