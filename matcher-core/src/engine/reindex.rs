@@ -36,31 +36,13 @@ impl Engine {
     /// context (analyzer, ontology, tables), then save the snapshot.
     pub fn reindex(&self) -> Result<ReindexSummary, EngineError> {
         let mut summary = ReindexSummary::default();
-        let cs = self.companies.reader.searcher();
-        let cf = self.companies.fields;
-        let mut companies: Vec<Company> = Vec::new();
-        for d in stored_docs(&cs, cf.slot, cf.id, cf.record)? {
-            match read_back::<Company>(d, RecordKind::Company) {
-                Ok((_, c)) => companies.push(c),
-                Err(u) => summary.unreadable.push(u),
-            }
-        }
-        drop(cs);
+        let companies: Vec<Company> = self.read_all(RecordKind::Company, &mut summary)?;
         for chunk in companies.chunks(COMMIT_BATCH) {
             let w = self.upsert_companies(chunk.to_vec())?;
             summary.companies += w.created + w.updated;
         }
         drop(companies);
-        let ns = self.needs.reader.searcher();
-        let nf = self.needs.fields;
-        let mut needs: Vec<Need> = Vec::new();
-        for d in stored_docs(&ns, nf.slot, nf.id, nf.record)? {
-            match read_back::<Need>(d, RecordKind::Need) {
-                Ok((_, n)) => needs.push(n),
-                Err(u) => summary.unreadable.push(u),
-            }
-        }
-        drop(ns);
+        let needs: Vec<Need> = self.read_all(RecordKind::Need, &mut summary)?;
         for chunk in needs.chunks(COMMIT_BATCH) {
             let w = self.upsert_needs(chunk.to_vec())?;
             summary.needs += w.created + w.updated;
@@ -76,6 +58,33 @@ impl Engine {
         }
         self.save_snapshot()?;
         Ok(summary)
+    }
+
+    /// Every stored record of `kind` read back; those that cannot be are
+    /// added to `summary.unreadable`.
+    fn read_all<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: RecordKind,
+        summary: &mut ReindexSummary,
+    ) -> Result<Vec<T>, EngineError> {
+        let docs = match kind {
+            RecordKind::Company => {
+                let f = self.companies.fields;
+                stored_docs(&self.companies.reader.searcher(), f.slot, f.id, f.record)?
+            }
+            RecordKind::Need => {
+                let f = self.needs.fields;
+                stored_docs(&self.needs.reader.searcher(), f.slot, f.id, f.record)?
+            }
+        };
+        let mut out = Vec::with_capacity(docs.len());
+        for d in docs {
+            match read_back::<T>(d, kind) {
+                Ok((_, r)) => out.push(r),
+                Err(u) => summary.unreadable.push(u),
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -32,11 +32,11 @@ thread_local! {
 }
 
 /// Run `f` with a zeroed accumulator of `n` slots, reused between calls on
-/// the same thread. Why: a fresh `vec![0.0; n]` at 100k slots is a 400 KB
-/// allocation that the allocator maps and unmaps each time, and the
-/// kernel's page faults and page clearing were 7–9 % of a batch (`perf`);
-/// zeroing a warm buffer is a memset. The buffer is taken out of its cell
-/// for the call, so a nested call (none today) gets its own.
+/// the same thread, so a match allocates nothing per slot. Measured: within
+/// the noise of a fresh `vec![0.0; n]` at 100k (`matcher batch`, session 8;
+/// the page faults `perf` showed came from loading the matching index, not
+/// from here). The buffer is taken out of its cell for the call, so a
+/// nested call (none today) gets its own.
 pub(crate) fn with_accumulator<R>(n: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
     let mut acc = SCRATCH.with(|s| s.take());
     acc.clear();

@@ -190,7 +190,7 @@ impl WantedJsic {
         section_of: impl Fn(&JsicCode) -> Option<u8>,
     ) -> f32 {
         // Each code's section once per call, not once per pair: this runs
-        // for every candidate against every wanted code (5 % of a batch).
+        // for every candidate against every wanted code.
         const STACK: usize = 8;
         if have.len() > STACK {
             return self.proximity_slow(have, section_of);
@@ -499,8 +499,9 @@ fn requirement_score(req: &RequirementWeights, parts: impl Iterator<Item = (f32,
 /// Kept sparse, by the company's side: for each ontology concept, the
 /// wanted concepts it relates to and how strongly. Most of a company's
 /// concepts relate to none of a need's, so a candidate costs one lookup per
-/// concept it has, not one per (wanted, had) pair (a dense table per wanted
-/// concept was 8 % of a batch, `perf`).
+/// concept it has, not one per (wanted, had) pair. (Measured: within the
+/// noise alone; what made this signal cheap was warming the candidates'
+/// features first, `Records::warm_companies`: its time was cache misses.)
 pub struct WantedConcepts {
     /// Each wanted concept's weight, in the need's order.
     weights: Vec<f32>,
